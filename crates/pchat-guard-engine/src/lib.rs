@@ -1,0 +1,203 @@
+//! The pchat-guard engine: manifest text in, report out.
+//!
+//! It parses a topology manifest (JSON or YAML) into a value tree that keeps every value's
+//! span, validates it against the embedded schema, checks ids and references, and returns a
+//! [`FileReport`]. It does no I/O, reads no clock or environment and has no randomness: the same
+//! request gives the same bytes on every host, natively and inside the WebAssembly module.
+
+pub mod checks;
+pub mod parse;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod value;
+
+use serde::{Deserialize, Serialize};
+
+pub use parse::Limits;
+pub use report::{Code, FileReport, Finding, InputFormat, Severity};
+pub use source::{LineIndex, Location, Position, Span};
+pub use value::Node;
+
+/// Version of the engine, as in its `Cargo.toml`.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One manifest to check, as hosts send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// The manifest text.
+    pub source: String,
+    /// The file name to report (and to infer the format from).
+    #[serde(default)]
+    pub path: String,
+    /// `json` or `yaml`; inferred from the path (then the content) when absent.
+    #[serde(default)]
+    pub input_format: Option<InputFormat>,
+    /// Bounds on the cost of this manifest.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// The answer to a JSON request: a report, or why the request itself was unusable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Response {
+    /// The manifest was read; the report says whether it could be checked.
+    Ok {
+        /// The report.
+        report: FileReport,
+    },
+    /// The request was not understood (not JSON, unknown fields...).
+    Error {
+        /// What was wrong with the request.
+        message: String,
+    },
+}
+
+/// A checker: the compiled schema, built once and used for many manifests.
+#[derive(Debug)]
+pub struct Checker {
+    schema: schema::Schema,
+}
+
+impl Checker {
+    /// Compiles the embedded schema.
+    pub fn new() -> Result<Checker, String> {
+        Ok(Checker { schema: schema::Schema::embedded()? })
+    }
+
+    /// The compiled schema.
+    pub fn schema(&self) -> &schema::Schema {
+        &self.schema
+    }
+
+    /// Checks one manifest.
+    pub fn check(&self, request: &CheckRequest) -> FileReport {
+        let text = request.source.as_str();
+        let input_format = request
+            .input_format
+            .unwrap_or_else(|| InputFormat::infer(&request.path, text));
+        let index = LineIndex::new(text);
+        let mut findings = Vec::new();
+        let parsed = if text.len() > request.limits.max_bytes {
+            Err(parse::InputError {
+                code: Code::Limit,
+                message: format!(
+                    "the file is {} bytes, more than the limit of {} bytes",
+                    text.len(),
+                    request.limits.max_bytes
+                ),
+                span: Span::new(0, 0),
+                help: Some("split the manifest, or raise the size limit".to_string()),
+            })
+        } else if text.trim_start_matches('\u{feff}').trim().is_empty() {
+            Err(parse::InputError {
+                code: Code::Empty,
+                message: "the file is empty".to_string(),
+                span: Span::new(0, 0),
+                help: Some("a manifest is an object with at least `product`, `data_centers` and `persistent_chat_pools`".to_string()),
+            })
+        } else {
+            match input_format {
+                InputFormat::Json => parse::parse_json(text, &request.limits),
+                InputFormat::Yaml => parse::parse_yaml(text, &request.limits),
+            }
+        };
+        let checked = match parsed {
+            Err(e) => {
+                findings.push(Finding {
+                    code: e.code.as_str().to_string(),
+                    severity: Severity::Error,
+                    message: e.message,
+                    pointer: String::new(),
+                    location: index.location(e.span),
+                    label: None,
+                    help: e.help,
+                    related: None,
+                });
+                false
+            }
+            Ok(root) => {
+                self.check_tree(&root, &index, &mut findings);
+                true
+            }
+        };
+        findings.sort_by(|a, b| {
+            (a.location.start.offset, &a.code, &a.message, &a.pointer)
+                .cmp(&(b.location.start.offset, &b.code, &b.message, &b.pointer))
+        });
+        findings.dedup();
+        FileReport {
+            format_version: report::REPORT_FORMAT_VERSION,
+            path: request.path.clone(),
+            input_format,
+            checked,
+            findings,
+        }
+    }
+
+    fn check_tree(&self, root: &Node, index: &LineIndex<'_>, findings: &mut Vec<Finding>) {
+        let (ids, mut problems) = checks::index_ids(root, self.schema.collections());
+        problems.extend(checks::duplicate_keys(root));
+        problems.extend(checks::dangling_refs(root, self.schema.refs(), &ids));
+        for p in problems {
+            findings.push(Finding {
+                code: p.code.as_str().to_string(),
+                severity: Severity::Error,
+                message: p.message,
+                pointer: p.pointer,
+                location: index.location(p.span),
+                label: Some(p.label),
+                help: Some(p.help),
+                related: p.related.map(|s| index.location(s)),
+            });
+        }
+        let json = root.to_json();
+        for v in self.schema.validate(&json) {
+            let span = match root.lookup(&v.pointer) {
+                Some((_, Some(key_span))) if v.at_key => key_span,
+                Some((node, _)) => node.span,
+                None => root.span,
+            };
+            findings.push(Finding {
+                code: v.code.as_str().to_string(),
+                severity: Severity::Error,
+                message: v.message,
+                pointer: v.pointer,
+                location: index.location(span),
+                label: v.label,
+                help: v.help,
+                related: None,
+            });
+        }
+    }
+
+    /// Answers a JSON request with a JSON response (see `docs/abi.md`). Never fails: a bad
+    /// request gets an error response.
+    pub fn handle_json(&self, request: &[u8]) -> String {
+        let response = match serde_json::from_slice::<CheckRequest>(request) {
+            Ok(request) => Response::Ok { report: self.check(&request) },
+            Err(e) => Response::Error { message: format!("the request is not valid: {e}") },
+        };
+        serde_json::to_string(&response).unwrap_or_else(|e| {
+            format!("{{\"status\":\"error\",\"message\":\"the response could not be encoded: {e}\"}}")
+        })
+    }
+
+    /// What this checker knows: versions, codes and the schema, as JSON.
+    pub fn describe(&self, abi_version: u32) -> String {
+        let codes: Vec<serde_json::Value> = Code::ALL
+            .iter()
+            .map(|c| serde_json::json!({ "code": c.as_str(), "summary": c.summary(), "input_error": c.is_input_error() }))
+            .collect();
+        serde_json::json!({
+            "abi_version": abi_version,
+            "engine_version": ENGINE_VERSION,
+            "report_format_version": report::REPORT_FORMAT_VERSION,
+            "codes": codes,
+            "schema": self.schema.document(),
+        })
+        .to_string()
+    }
+}

@@ -1,0 +1,115 @@
+//! Positions in manifest text: byte spans, and their 1-based line and column.
+
+use serde::{Deserialize, Serialize};
+
+/// A byte range `start..end` in the manifest text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// First byte of the range.
+    pub start: usize,
+    /// One past the last byte of the range.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end`, ordered so that `start <= end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: start.min(end),
+            end: start.max(end),
+        }
+    }
+}
+
+/// A position as editors show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// Line, counted from 1.
+    pub line: usize,
+    /// Column, counted from 1, in Unicode scalar values (characters).
+    pub column: usize,
+    /// Byte offset in the UTF-8 text, counted from 0.
+    pub offset: usize,
+}
+
+/// Where a finding is: start and end positions of the value it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// First character of the value.
+    pub start: Position,
+    /// Position just after the value.
+    pub end: Position,
+}
+
+/// Line starts of a text, to turn byte offsets into lines and columns and back.
+#[derive(Debug)]
+pub struct LineIndex<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes the line starts of `text` (lines end at `\n`).
+    pub fn new(text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, line_starts }
+    }
+
+    /// The line and column of a byte offset (clamped to the text and to a char boundary).
+    pub fn position(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while offset > 0 && !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        Position {
+            line,
+            column,
+            offset,
+        }
+    }
+
+    /// The location of a span.
+    pub fn location(&self, span: Span) -> Location {
+        Location {
+            start: self.position(span.start),
+            end: self.position(span.end),
+        }
+    }
+
+    /// The byte offset of a 1-based line and a 0-based column counted in characters.
+    pub fn offset_of(&self, line: usize, column_chars: usize) -> usize {
+        let Some(&line_start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = self.text.get(line_start..).unwrap_or("");
+        let within = rest
+            .char_indices()
+            .nth(column_chars)
+            .map_or(rest.len(), |(i, _)| i);
+        line_start + within
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_from_one() {
+        let index = LineIndex::new("ab\nçd\n");
+        assert_eq!(index.position(0).line, 1);
+        assert_eq!(index.position(0).column, 1);
+        let pos = index.position(5); // `d` after the two-byte `ç`
+        assert_eq!((pos.line, pos.column), (2, 2));
+        assert_eq!(index.offset_of(2, 1), 5);
+        assert_eq!(index.offset_of(9, 0), 7);
+    }
+}

@@ -44,7 +44,8 @@ pub fn duplicate_keys(root: &Node) -> Vec<Problem> {
                             span: entry.key_span,
                             message: format!("the key `{}` appears twice in one object", entry.key),
                             label: "duplicate key".to_string(),
-                            help: "remove one of the two; readers disagree on which one wins".to_string(),
+                            help: "remove one of the two; readers disagree on which one wins"
+                                .to_string(),
                             related: Some(*first),
                         });
                     } else {
@@ -77,8 +78,12 @@ pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>,
             continue;
         };
         for (i, item) in items.iter().enumerate() {
-            let Some(id_entry) = item.get("id") else { continue };
-            let Some(id) = id_entry.value.as_str() else { continue };
+            let Some(id_entry) = item.get("id") else {
+                continue;
+            };
+            let Some(id) = id_entry.value.as_str() else {
+                continue;
+            };
             let pointer = format!("/{collection}/{i}/id");
             if let Some(first) = ids.get(id) {
                 out.push(Problem {
@@ -87,7 +92,9 @@ pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>,
                     span: id_entry.value.span,
                     message: format!("the id `{id}` is used twice in `{collection}`"),
                     label: "duplicate id".to_string(),
-                    help: format!("ids must be unique within `{collection}`; the first `{id}` is at `{first}`"),
+                    help: format!(
+                        "ids must be unique within `{collection}`; the first `{id}` is at `{first}`"
+                    ),
                     related: root.lookup(first).map(|(n, _)| n.span),
                 });
             } else {
@@ -105,7 +112,9 @@ pub fn dangling_refs(root: &Node, refs: &[RefField], ids: &IdIndex<'_>) -> Vec<P
         let empty = HashMap::new();
         let known = ids.get(field.collection.as_str()).unwrap_or(&empty);
         for (pointer, node) in follow(root, &field.path) {
-            let Some(target) = node.as_str() else { continue };
+            let Some(target) = node.as_str() else {
+                continue;
+            };
             if known.contains_key(target) {
                 continue;
             }
@@ -113,11 +122,18 @@ pub fn dangling_refs(root: &Node, refs: &[RefField], ids: &IdIndex<'_>) -> Vec<P
             names.sort_unstable();
             let help = match did_you_mean(target, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if names.is_empty() => format!("`{}` is empty; add the entity there", field.collection),
+                None if names.is_empty() => {
+                    format!("`{}` is empty; add the entity there", field.collection)
+                }
                 None => format!(
                     "known ids in `{}`: {}",
                     field.collection,
-                    names.iter().take(8).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    names
+                        .iter()
+                        .take(8)
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             out.push(Problem {
@@ -147,7 +163,12 @@ fn follow<'a>(root: &'a Node, path: &[Step]) -> Vec<(String, &'a Node)> {
                     }
                 }
                 (Step::Items, Value::Array(items)) => {
-                    next.extend(items.iter().enumerate().map(|(i, n)| (format!("{pointer}/{i}"), n)));
+                    next.extend(
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| (format!("{pointer}/{i}"), n)),
+                    );
                 }
                 _ => {}
             }
@@ -156,4 +177,3 @@ fn follow<'a>(root: &'a Node, path: &[Step]) -> Vec<(String, &'a Node)> {
     }
     current
 }
-

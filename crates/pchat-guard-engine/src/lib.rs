@@ -64,7 +64,9 @@ pub struct Checker {
 impl Checker {
     /// Compiles the embedded schema.
     pub fn new() -> Result<Checker, String> {
-        Ok(Checker { schema: schema::Schema::embedded()? })
+        Ok(Checker {
+            schema: schema::Schema::embedded()?,
+        })
     }
 
     /// The compiled schema.
@@ -124,8 +126,12 @@ impl Checker {
             }
         };
         findings.sort_by(|a, b| {
-            (a.location.start.offset, &a.code, &a.message, &a.pointer)
-                .cmp(&(b.location.start.offset, &b.code, &b.message, &b.pointer))
+            (a.location.start.offset, &a.code, &a.message, &a.pointer).cmp(&(
+                b.location.start.offset,
+                &b.code,
+                &b.message,
+                &b.pointer,
+            ))
         });
         findings.dedup();
         FileReport {
@@ -177,11 +183,17 @@ impl Checker {
     /// request gets an error response.
     pub fn handle_json(&self, request: &[u8]) -> String {
         let response = match serde_json::from_slice::<CheckRequest>(request) {
-            Ok(request) => Response::Ok { report: self.check(&request) },
-            Err(e) => Response::Error { message: format!("the request is not valid: {e}") },
+            Ok(request) => Response::Ok {
+                report: self.check(&request),
+            },
+            Err(e) => Response::Error {
+                message: format!("the request is not valid: {e}"),
+            },
         };
         serde_json::to_string(&response).unwrap_or_else(|e| {
-            format!("{{\"status\":\"error\",\"message\":\"the response could not be encoded: {e}\"}}")
+            format!(
+                "{{\"status\":\"error\",\"message\":\"the response could not be encoded: {e}\"}}"
+            )
         })
     }
 

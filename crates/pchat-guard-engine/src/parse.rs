@@ -285,7 +285,9 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
             Event::Scalar(value, style, anchor, tag) => {
                 let span = Span::new(start, end);
                 take_budget(&mut budget, limits, span)?;
-                let is_str_tag = tag.as_ref().is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                let is_str_tag = tag
+                    .as_ref()
+                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
                 let value = if style == ScalarStyle::Plain && !is_str_tag {
                     resolve_plain(&value).map_err(|m| InputError::new(Code::Syntax, m, span))?
                 } else {
@@ -300,20 +302,48 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
                 take_budget(&mut budget, limits, Span::new(start, end))?;
                 let budget_at_start = budget;
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq { items: Vec::new(), start, anchor, budget_at_start }
+                    Frame::Seq {
+                        items: Vec::new(),
+                        start,
+                        anchor,
+                        budget_at_start,
+                    }
                 } else {
-                    Frame::Map { entries: Vec::new(), key: None, start, anchor, budget_at_start }
+                    Frame::Map {
+                        entries: Vec::new(),
+                        key: None,
+                        start,
+                        anchor,
+                        budget_at_start,
+                    }
                 });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { items, start, anchor, budget_at_start }) => Some((
-                    Node { value: Value::Array(items), span: Span::new(start, end) },
+                Some(Frame::Seq {
+                    items,
+                    start,
+                    anchor,
+                    budget_at_start,
+                }) => Some((
+                    Node {
+                        value: Value::Array(items),
+                        span: Span::new(start, end),
+                    },
                     anchor,
                     budget_at_start - budget + 1,
                 )),
-                Some(Frame::Map { entries, start, anchor, budget_at_start, .. }) => Some((
-                    Node { value: Value::Object(entries), span: Span::new(start, end) },
+                Some(Frame::Map {
+                    entries,
+                    start,
+                    anchor,
+                    budget_at_start,
+                    ..
+                }) => Some((
+                    Node {
+                        value: Value::Object(entries),
+                        span: Span::new(start, end),
+                    },
                     anchor,
                     budget_at_start - budget + 1,
                 )),
@@ -322,7 +352,11 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
             Event::Alias(id) => {
                 let span = Span::new(start, end.max(start + 1));
                 let Some((node, size)) = anchors.get(&id) else {
-                    return Err(InputError::new(Code::Syntax, "invalid YAML: unknown anchor", span));
+                    return Err(InputError::new(
+                        Code::Syntax,
+                        "invalid YAML: unknown anchor",
+                        span,
+                    ));
                 };
                 budget = budget.checked_sub(*size).ok_or_else(|| {
                     nodes_error(limits, span).with_help(
@@ -360,7 +394,11 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
                     };
                     *key = Some((text, node.span));
                 }
-                Some((k, key_span)) => entries.push(Entry { key: k, key_span, value: node }),
+                Some((k, key_span)) => entries.push(Entry {
+                    key: k,
+                    key_span,
+                    value: node,
+                }),
             },
         }
     }
@@ -381,7 +419,9 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
             if let Some(n) = resolve_int(text) {
                 n
             } else if is_float(text) {
-                let f: f64 = text.parse().map_err(|_| format!("the number `{text}` is out of range"))?;
+                let f: f64 = text
+                    .parse()
+                    .map_err(|_| format!("the number `{text}` is out of range"))?;
                 match serde_json::Number::from_f64(f) {
                     Some(n) if f.is_finite() => Value::Number(n),
                     _ => return Err(format!("the number `{text}` is out of range")),
@@ -484,7 +524,10 @@ mod tests {
     fn json_spans_cover_the_value() {
         let text = "{\"a\": [1, \"x\"]}";
         let node = parse_json(text, &Limits::default()).ok();
-        let found = node.as_ref().and_then(|n| n.lookup("/a/1")).map(|(n, _)| n.span);
+        let found = node
+            .as_ref()
+            .and_then(|n| n.lookup("/a/1"))
+            .map(|(n, _)| n.span);
         assert_eq!(found, Some(Span::new(10, 13)));
     }
 }

@@ -35,6 +35,8 @@ impl Severity {
 /// A stable code for each kind of problem the engine itself finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
+    /// The file could not be read, or is not UTF-8 text (raised by hosts).
+    Unreadable,
     /// The text is not well-formed JSON or YAML.
     Syntax,
     /// The input passes a size, depth or alias limit.
@@ -69,7 +71,8 @@ pub enum Code {
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
+        Code::Unreadable,
         Code::Syntax,
         Code::Limit,
         Code::Empty,
@@ -90,6 +93,7 @@ impl Code {
     /// The stable code as it appears in reports.
     pub fn as_str(self) -> &'static str {
         match self {
+            Code::Unreadable => "PCG-UNREADABLE",
             Code::Syntax => "PCG-SYNTAX",
             Code::Limit => "PCG-LIMIT",
             Code::Empty => "PCG-EMPTY",
@@ -111,6 +115,7 @@ impl Code {
     /// What the code means, in one line.
     pub fn summary(self) -> &'static str {
         match self {
+            Code::Unreadable => "the file could not be read, or is not UTF-8 text",
             Code::Syntax => "the file is not well-formed JSON or YAML",
             Code::Limit => "the file passes a size, nesting or alias limit",
             Code::Empty => "the file holds no manifest, or more than one YAML document",
@@ -131,7 +136,10 @@ impl Code {
 
     /// Whether a finding with this code means the file could not be checked at all.
     pub fn is_input_error(self) -> bool {
-        matches!(self, Code::Syntax | Code::Limit | Code::Empty)
+        matches!(
+            self,
+            Code::Unreadable | Code::Syntax | Code::Limit | Code::Empty
+        )
     }
 }
 
@@ -193,7 +201,12 @@ impl InputFormat {
         } else if lower.ends_with(".json") {
             InputFormat::Json
         } else {
-            match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+            match text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .chars()
+                .next()
+            {
                 Some('{') | Some('[') => InputFormat::Json,
                 _ => InputFormat::Yaml,
             }

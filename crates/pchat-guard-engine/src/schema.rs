@@ -59,7 +59,9 @@ pub struct Schema {
 
 impl std::fmt::Debug for Schema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Schema").field("refs", &self.refs).finish_non_exhaustive()
+        f.debug_struct("Schema")
+            .field("refs", &self.refs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,10 +87,18 @@ impl Schema {
             .unwrap_or_default();
         for r in &refs {
             if !collections.contains(&r.collection) {
-                return Err(format!("reference to unknown collection `{}`", r.collection));
+                return Err(format!(
+                    "reference to unknown collection `{}`",
+                    r.collection
+                ));
             }
         }
-        Ok(Schema { document, validator, refs, collections })
+        Ok(Schema {
+            document,
+            validator,
+            refs,
+            collections,
+        })
     }
 
     /// The schema as JSON.
@@ -112,7 +122,14 @@ impl Schema {
         for error in self.validator.iter_errors(instance) {
             let pointer = error.instance_path().as_str().to_string();
             let schema_path = error.schema_path().as_str().to_string();
-            self.describe(&pointer, &schema_path, error.kind(), error.instance(), &error.to_string(), &mut out);
+            self.describe(
+                &pointer,
+                &schema_path,
+                error.kind(),
+                error.instance(),
+                &error.to_string(),
+                &mut out,
+            );
         }
         out.dedup();
         out
@@ -196,7 +213,11 @@ impl Schema {
                 };
                 out.push(v(
                     Code::SchemaType,
-                    format!("expected {expected}{}, found {}", for_field(&field), describe_value(instance)),
+                    format!(
+                        "expected {expected}{}, found {}",
+                        for_field(&field),
+                        describe_value(instance)
+                    ),
                     Some(&format!("expected {expected}")),
                     self.field_description(schema_path),
                 ));
@@ -204,11 +225,23 @@ impl Schema {
             K::Enum { options } => {
                 let options: Vec<String> = options
                     .as_array()
-                    .map(|a| a.iter().map(|o| o.to_string().trim_matches('"').to_string()).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|o| o.to_string().trim_matches('"').to_string())
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let shown = instance.as_str().map_or_else(|| instance.to_string(), str::to_string);
-                let help = match instance.as_str().and_then(|s| did_you_mean(s, options.iter().map(String::as_str))) {
-                    Some(s) => format!("did you mean `{s}`? expected one of {}", backticked(&options)),
+                let shown = instance
+                    .as_str()
+                    .map_or_else(|| instance.to_string(), str::to_string);
+                let help = match instance
+                    .as_str()
+                    .and_then(|s| did_you_mean(s, options.iter().map(String::as_str)))
+                {
+                    Some(s) => format!(
+                        "did you mean `{s}`? expected one of {}",
+                        backticked(&options)
+                    ),
                     None => format!("expected one of {}", backticked(&options)),
                 };
                 out.push(v(
@@ -221,44 +254,72 @@ impl Schema {
             K::Pattern { .. } | K::Format { .. } => {
                 out.push(v(
                     Code::SchemaFormat,
-                    format!("{} does not have the expected form{}", describe_value(instance), for_field(&field)),
+                    format!(
+                        "{} does not have the expected form{}",
+                        describe_value(instance),
+                        for_field(&field)
+                    ),
                     Some("unexpected form"),
                     self.field_description(schema_path),
                 ));
             }
             K::Minimum { limit } | K::ExclusiveMinimum { limit } => out.push(v(
                 Code::SchemaRange,
-                format!("{instance} is below the minimum of {limit}{}", for_field(&field)),
+                format!(
+                    "{instance} is below the minimum of {limit}{}",
+                    for_field(&field)
+                ),
                 Some("too small"),
                 self.field_description(schema_path),
             )),
             K::Maximum { limit } | K::ExclusiveMaximum { limit } => out.push(v(
                 Code::SchemaRange,
-                format!("{instance} is above the maximum of {limit}{}", for_field(&field)),
+                format!(
+                    "{instance} is above the maximum of {limit}{}",
+                    for_field(&field)
+                ),
                 Some("too large"),
                 self.field_description(schema_path),
             )),
             K::MinItems { limit } => out.push(v(
                 Code::SchemaSize,
-                format!("expected at least {limit} item{}{}, found {}", plural(*limit), for_field(&field), count(instance)),
+                format!(
+                    "expected at least {limit} item{}{}, found {}",
+                    plural(*limit),
+                    for_field(&field),
+                    count(instance)
+                ),
                 Some("too few items"),
                 self.field_description(schema_path),
             )),
             K::MaxItems { limit } => out.push(v(
                 Code::SchemaSize,
-                format!("expected at most {limit} item{}{}, found {}", plural(*limit), for_field(&field), count(instance)),
+                format!(
+                    "expected at most {limit} item{}{}, found {}",
+                    plural(*limit),
+                    for_field(&field),
+                    count(instance)
+                ),
                 Some("too many items"),
                 self.field_description(schema_path),
             )),
             K::MinLength { limit } => out.push(v(
                 Code::SchemaSize,
-                format!("expected at least {limit} character{}{}", plural(*limit), for_field(&field)),
+                format!(
+                    "expected at least {limit} character{}{}",
+                    plural(*limit),
+                    for_field(&field)
+                ),
                 Some("too short"),
                 self.field_description(schema_path),
             )),
             K::MaxLength { limit } => out.push(v(
                 Code::SchemaSize,
-                format!("expected at most {limit} character{}{}", plural(*limit), for_field(&field)),
+                format!(
+                    "expected at most {limit} character{}{}",
+                    plural(*limit),
+                    for_field(&field)
+                ),
                 Some("too long"),
                 self.field_description(schema_path),
             )),
@@ -268,13 +329,24 @@ impl Schema {
                 Some("repeated items"),
                 Some("remove the repeated items".to_string()),
             )),
-            _ => out.push(v(Code::Schema, lowercase_first(fallback), None, self.field_description(schema_path))),
+            _ => out.push(v(
+                Code::Schema,
+                lowercase_first(fallback),
+                None,
+                self.field_description(schema_path),
+            )),
         }
     }
 }
 
 /// Walks the schema, following local `$ref`s, and records every `x-pchat-ref` field.
-fn collect_refs(schema: &Json, root: &Json, path: &mut Vec<Step>, out: &mut Vec<RefField>, depth: usize) {
+fn collect_refs(
+    schema: &Json,
+    root: &Json,
+    path: &mut Vec<Step>,
+    out: &mut Vec<RefField>,
+    depth: usize,
+) {
     if depth > 32 {
         return;
     }
@@ -284,7 +356,10 @@ fn collect_refs(schema: &Json, root: &Json, path: &mut Vec<Step>, out: &mut Vec<
         }
     }
     if let Some(collection) = schema.get(REF_KEYWORD).and_then(Json::as_str) {
-        out.push(RefField { path: path.clone(), collection: collection.to_string() });
+        out.push(RefField {
+            path: path.clone(),
+            collection: collection.to_string(),
+        });
     }
     if let Some(props) = schema.get("properties").and_then(Json::as_object) {
         for (key, sub) in props {
@@ -311,11 +386,15 @@ fn field_name(pointer: &str) -> Option<String> {
 }
 
 fn for_field(field: &Option<String>) -> String {
-    field.as_ref().map_or_else(String::new, |f| format!(" for `{f}`"))
+    field
+        .as_ref()
+        .map_or_else(String::new, |f| format!(" for `{f}`"))
 }
 
 fn in_field(field: &Option<String>) -> String {
-    field.as_ref().map_or_else(String::new, |f| format!(" in `{f}`"))
+    field
+        .as_ref()
+        .map_or_else(String::new, |f| format!(" in `{f}`"))
 }
 
 fn plural(n: u64) -> &'static str {
@@ -363,11 +442,18 @@ fn lowercase_first(s: &str) -> String {
 }
 
 fn backticked(items: &[String]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The closest candidate by edit distance, when it is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word_lower = word.to_lowercase();
     candidates
         .into_iter()
@@ -420,7 +506,10 @@ mod tests {
 
     #[test]
     fn suggestions_catch_typos_only() {
-        assert_eq!(did_you_mean("data_centre", ["data_center", "site"]), Some("data_center"));
+        assert_eq!(
+            did_you_mean("data_centre", ["data_center", "site"]),
+            Some("data_center")
+        );
         assert_eq!(did_you_mean("zzz", ["data_center", "site"]), None);
     }
 }

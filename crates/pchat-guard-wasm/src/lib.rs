@@ -1,1 +1,139 @@
-//! placeholder
+//! The pchat-guard WebAssembly module: the engine behind a raw ABI and wasm-bindgen exports.
+//!
+//! Raw ABI (every host; see `docs/abi.md`): `pcg_abi_version`, `pcg_alloc`, `pcg_free`,
+//! `pcg_check`, `pcg_describe`. JS hosts get the same functions typed through wasm-bindgen
+//! (`abiVersion`, `check`, `describe`). The module imports nothing.
+
+use std::sync::OnceLock;
+
+use pchat_guard_engine::Checker;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Version of the raw ABI; a host refuses a module whose version it does not know.
+pub const ABI_VERSION: u32 = 1;
+
+/// The checker, built on first use and kept for the life of the instance.
+fn checker() -> Result<&'static Checker, &'static str> {
+    static CHECKER: OnceLock<Result<Checker, String>> = OnceLock::new();
+    CHECKER
+        .get_or_init(Checker::new)
+        .as_ref()
+        .map_err(String::as_str)
+}
+
+/// Answers a JSON check request with a JSON response.
+pub fn check_json(request: &[u8]) -> String {
+    match checker() {
+        Ok(c) => c.handle_json(request),
+        Err(e) => error_response(e),
+    }
+}
+
+/// Describes the module as JSON.
+pub fn describe_json() -> String {
+    match checker() {
+        Ok(c) => c.describe(ABI_VERSION),
+        Err(e) => error_response(e),
+    }
+}
+
+fn error_response(message: &str) -> String {
+    serde_json::json!({ "status": "error", "message": format!("the module cannot start: {message}") })
+        .to_string()
+}
+
+/// The ABI version, for JS hosts.
+#[wasm_bindgen(js_name = abiVersion)]
+pub fn abi_version_js() -> u32 {
+    ABI_VERSION
+}
+
+/// Checks one manifest: a JSON request in, a JSON response out (see `docs/abi.md`).
+#[wasm_bindgen(js_name = check)]
+pub fn check_js(request: &str) -> String {
+    check_json(request.as_bytes())
+}
+
+/// Describes the module: versions, codes, schema, as JSON.
+#[wasm_bindgen(js_name = describe)]
+pub fn describe_js() -> String {
+    describe_json()
+}
+
+#[cfg(target_arch = "wasm32")]
+mod raw {
+    //! The raw C ABI. Pointers and lengths are 32-bit; a returned `u64` packs `ptr << 32 | len`.
+
+    /// The ABI version.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pcg_abi_version() -> u32 {
+        super::ABI_VERSION
+    }
+
+    /// Allocates `len` bytes for the host to write a request into; free with `pcg_free`.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pcg_alloc(len: u32) -> u32 {
+        let buffer = vec![0u8; len as usize].into_boxed_slice();
+        Box::into_raw(buffer).cast::<u8>() as u32
+    }
+
+    /// Frees a buffer from `pcg_alloc`, or a response from `pcg_check` / `pcg_describe`.
+    ///
+    /// # Safety
+    /// `ptr` and `len` must come from one allocation of this module, freed once.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn pcg_free(ptr: u32, len: u32) {
+        if ptr == 0 {
+            return;
+        }
+        let slice = core::ptr::slice_from_raw_parts_mut(ptr as *mut u8, len as usize);
+        // SAFETY: the caller passes back exactly what `pcg_alloc` or `leak` handed out.
+        drop(unsafe { Box::from_raw(slice) });
+    }
+
+    /// Checks the JSON request in `ptr..ptr+len`; returns the packed response.
+    ///
+    /// # Safety
+    /// `ptr..ptr+len` must be readable memory of this module (normally from `pcg_alloc`).
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn pcg_check(ptr: u32, len: u32) -> u64 {
+        // SAFETY: the caller guarantees the range is valid for reads.
+        let request = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
+        leak(super::check_json(request))
+    }
+
+    /// Describes the module; returns the packed response.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pcg_describe() -> u64 {
+        leak(super::describe_json())
+    }
+
+    /// Hands a string to the host as `ptr << 32 | len`; the host frees it with `pcg_free`.
+    fn leak(response: String) -> u64 {
+        let bytes = response.into_bytes().into_boxed_slice();
+        let len = bytes.len() as u64;
+        let ptr = Box::into_raw(bytes).cast::<u8>() as u64;
+        (ptr << 32) | len
+    }
+
+    /// getrandom's custom backend: the engine needs no randomness, and hash seeds must be the
+    /// same on every run so that the same request gives the same bytes.
+    ///
+    /// # Safety
+    /// `dest` must be valid for `len` bytes of writes.
+    #[unsafe(no_mangle)]
+    unsafe extern "Rust" fn __getrandom_v03_custom(
+        dest: *mut u8,
+        len: usize,
+    ) -> Result<(), getrandom::Error> {
+        let mut state: u32 = 0x9e37_79b9;
+        for i in 0..len {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            // SAFETY: `i < len` and the caller guarantees `dest` is valid for `len` bytes.
+            unsafe { dest.add(i).write(state as u8) };
+        }
+        Ok(())
+    }
+}

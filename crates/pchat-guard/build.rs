@@ -1,0 +1,174 @@
+//! Builds the WebAssembly module that the CLI embeds, so `cargo run` and `cargo install` need
+//! nothing else: a nested cargo build of `pchat-guard-wasm` for wasm32, wasm-bindgen (as a
+//! library) for the JS glue, then `wasm-opt` when binaryen is installed.
+//!
+//! The nested cargo must not inherit this build's flags (`CARGO_ENCODED_RUSTFLAGS` and friends
+//! would replace the wasm32 flags below and bring imports back), so its environment is cleaned
+//! and its flags are passed explicitly. A test asserts the embedded module imports nothing.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Flags for the wasm32 build: getrandom's custom backend (the module defines it; no imports)
+/// and no reference types (so wasm-bindgen's output needs no externref table or imports).
+const WASM_RUSTFLAGS: &[&str] = &[
+    "--cfg",
+    "getrandom_backend=\"custom\"",
+    "-C",
+    "target-feature=-reference-types",
+];
+
+/// Features the module uses, which wasm-opt must be told about.
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
+    "--enable-simd",
+];
+
+fn main() {
+    if let Err(message) = run() {
+        println!("cargo::error={message}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let root = manifest_dir
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("the crate is not inside the workspace")?
+        .to_path_buf();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    for watched in [
+        "crates/pchat-guard-engine",
+        "crates/pchat-guard-wasm",
+        "schemas",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
+        println!("cargo::rerun-if-changed={}", root.join(watched).display());
+    }
+    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_WASM_OPT");
+    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_MODULE_TARGET_DIR");
+
+    let target_dir = env::var_os("PCHAT_GUARD_MODULE_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target").join("pchat-guard-module"));
+    let raw = build_module(&root, &target_dir)?;
+
+    let module_dir = out_dir.join("module");
+    std::fs::create_dir_all(&module_dir).map_err(|e| e.to_string())?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&raw)
+        .out_name("pchat_guard")
+        .web(true)
+        .map_err(|e| e.to_string())?
+        .typescript(true)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(&module_dir)
+        .map_err(|e| format!("wasm-bindgen failed: {e:#}"))?;
+
+    let module = module_dir.join("pchat_guard_bg.wasm");
+    optimise(&module)?;
+    Ok(())
+}
+
+/// Builds `pchat-guard-wasm` for wasm32 and returns the path of the raw module.
+fn build_module(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = Command::new(cargo);
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        let inherited =
+            (key.starts_with("CARGO_") && key != "CARGO_HOME" && key != "CARGO_MAKEFLAGS")
+                || key.starts_with("RUSTFLAGS")
+                || key.starts_with("RUSTDOCFLAGS")
+                || key == "RUSTC_WRAPPER"
+                || key == "RUSTC_WORKSPACE_WRAPPER"
+                || key == "TARGET"
+                || key == "HOST"
+                || key == "OUT_DIR"
+                || key == "PROFILE"
+                || key == "OPT_LEVEL"
+                || key == "DEBUG"
+                || key == "NUM_JOBS";
+        if inherited {
+            command.env_remove(key.as_ref());
+        }
+    }
+    let home = env::var("CARGO_HOME").unwrap_or_default();
+    let mut flags: Vec<String> = WASM_RUSTFLAGS.iter().map(|s| s.to_string()).collect();
+    flags.push(format!(
+        "--remap-path-prefix={}=/pchat-guard",
+        root.display()
+    ));
+    if !home.is_empty() {
+        flags.push(format!("--remap-path-prefix={home}=/cargo"));
+    }
+    command
+        .current_dir(root)
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
+        .args(["build", "--package", "pchat-guard-wasm", "--lib"])
+        .args(["--target", "wasm32-unknown-unknown", "--profile", "wasm"])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"));
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run cargo to build the module: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let hint = if stderr.contains("wasm32-unknown-unknown")
+            && stderr.contains("target may not be installed")
+        {
+            "\nthe wasm32 target is missing: run `rustup target add wasm32-unknown-unknown`"
+        } else {
+            ""
+        };
+        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "building the WebAssembly module failed{hint}\n{}",
+            tail.join("\n")
+        ));
+    }
+    Ok(target_dir
+        .join("wasm32-unknown-unknown")
+        .join("wasm")
+        .join("pchat_guard_wasm.wasm"))
+}
+
+/// Runs `wasm-opt -Oz` in place when binaryen is installed (set PCHAT_GUARD_WASM_OPT=0 to skip).
+fn optimise(module: &Path) -> Result<(), String> {
+    if env::var("PCHAT_GUARD_WASM_OPT").is_ok_and(|v| v == "0") {
+        return Ok(());
+    }
+    let available = Command::new("wasm-opt")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        println!("cargo::warning=wasm-opt (binaryen) not found: the module is not size-optimised");
+        return Ok(());
+    }
+    let optimised = module.with_extension("opt.wasm");
+    let status = Command::new("wasm-opt")
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(module)
+        .arg("-o")
+        .arg(&optimised)
+        .status()
+        .map_err(|e| format!("cannot run wasm-opt: {e}"))?;
+    if !status.success() {
+        return Err(format!("wasm-opt failed on {}", module.display()));
+    }
+    std::fs::rename(&optimised, module).map_err(|e| e.to_string())
+}

@@ -1,0 +1,324 @@
+//! The wasmtime host: loads the module (through a cache of its precompiled form), and runs
+//! checks with fuel and memory limits on every call.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::{
+    Config, Engine, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, Trap,
+    TypedFunc,
+};
+
+use crate::module::{ABI_VERSION, digest};
+
+/// Exports the raw ABI requires.
+pub const REQUIRED_EXPORTS: [&str; 6] = [
+    "memory",
+    "pcg_abi_version",
+    "pcg_alloc",
+    "pcg_free",
+    "pcg_check",
+    "pcg_describe",
+];
+
+/// Settings of a host.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// Where precompiled modules are cached; `None` compiles in memory every time.
+    pub cache_dir: Option<PathBuf>,
+    /// Fuel (about one unit per WebAssembly instruction) for each call.
+    pub fuel: u64,
+    /// Largest linear memory the module may grow to, in bytes.
+    pub max_memory: usize,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions {
+            cache_dir: default_cache_dir(),
+            fuel: 50_000_000_000,
+            max_memory: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// `$PCHAT_GUARD_CACHE_DIR`, else the user's cache directory plus `pchat-guard`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("PCHAT_GUARD_CACHE_DIR") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => dirs::cache_dir().map(|d| d.join("pchat-guard")),
+    }
+}
+
+/// Why the host could not do its part. Every one of these is exit code 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// The module is not one this host can run (imports, missing exports, ABI version).
+    BadModule(String),
+    /// A limit stopped the call.
+    Limit {
+        /// Which limit.
+        limit: &'static str,
+        /// What the host saw.
+        detail: String,
+    },
+    /// The module trapped or answered something unreadable.
+    Failure(String),
+}
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostError::BadModule(m) => write!(f, "the module cannot be used: {m}"),
+            HostError::Limit { limit, detail } => write!(f, "the {limit} was reached ({detail})"),
+            HostError::Failure(m) => write!(f, "the module failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
+/// How the module was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    /// Loaded from a precompiled file.
+    Hit,
+    /// Compiled, and the precompiled form written to the cache.
+    Stored,
+    /// Compiled in memory (no cache, or the cache could not be written).
+    Uncached,
+}
+
+/// A compiled module, ready to instantiate.
+pub struct Host {
+    engine: Engine,
+    module: Module,
+    options: HostOptions,
+    cache_status: CacheStatus,
+}
+
+impl Host {
+    /// Compiles (or loads from the cache) `bytes` and checks it is a module of this ABI.
+    pub fn new(bytes: &[u8], options: HostOptions) -> Result<Host, HostError> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).map_err(|e| HostError::BadModule(format!("{e:#}")))?;
+        let (module, cache_status) = load(&engine, bytes, options.cache_dir.as_deref())?;
+        if let Some(import) = module.imports().next() {
+            return Err(HostError::BadModule(format!(
+                "it imports `{}::{}`; a pchat-guard module imports nothing",
+                import.module(),
+                import.name()
+            )));
+        }
+        for name in REQUIRED_EXPORTS {
+            if module.get_export(name).is_none() {
+                return Err(HostError::BadModule(format!("it does not export `{name}`")));
+            }
+        }
+        Ok(Host {
+            engine,
+            module,
+            options,
+            cache_status,
+        })
+    }
+
+    /// How the module was obtained.
+    pub fn cache_status(&self) -> CacheStatus {
+        self.cache_status
+    }
+
+    /// A fresh instance with its own store and limits.
+    pub fn session(&self) -> Result<Session, HostError> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.options.max_memory)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(&self.engine, limits);
+        store.limiter(|l| l);
+        store
+            .set_fuel(self.options.fuel)
+            .map_err(|e| HostError::Failure(format!("{e:#}")))?;
+        let instance =
+            Instance::new(&mut store, &self.module, &[]).map_err(|e| classify(e, "instantiate"))?;
+        let bad = |what: &str, e: wasmtime::Error| {
+            HostError::BadModule(format!("export `{what}`: {e:#}"))
+        };
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| HostError::BadModule("it does not export `memory`".to_string()))?;
+        let abi: TypedFunc<(), u32> = instance
+            .get_typed_func(&mut store, "pcg_abi_version")
+            .map_err(|e| bad("pcg_abi_version", e))?;
+        let version = abi
+            .call(&mut store, ())
+            .map_err(|e| classify(e, "pcg_abi_version"))?;
+        if version != ABI_VERSION {
+            return Err(HostError::BadModule(format!(
+                "it speaks ABI version {version}; this host speaks version {ABI_VERSION}"
+            )));
+        }
+        Ok(Session {
+            alloc: instance
+                .get_typed_func(&mut store, "pcg_alloc")
+                .map_err(|e| bad("pcg_alloc", e))?,
+            free: instance
+                .get_typed_func(&mut store, "pcg_free")
+                .map_err(|e| bad("pcg_free", e))?,
+            check: instance
+                .get_typed_func(&mut store, "pcg_check")
+                .map_err(|e| bad("pcg_check", e))?,
+            describe: instance
+                .get_typed_func(&mut store, "pcg_describe")
+                .map_err(|e| bad("pcg_describe", e))?,
+            memory,
+            store,
+            fuel: self.options.fuel,
+        })
+    }
+}
+
+/// Loads the precompiled module from the cache, or compiles it and stores it there.
+fn load(
+    engine: &Engine,
+    bytes: &[u8],
+    cache_dir: Option<&Path>,
+) -> Result<(Module, CacheStatus), HostError> {
+    let compile = || Module::new(engine, bytes).map_err(|e| HostError::BadModule(format!("{e:#}")));
+    let Some(dir) = cache_dir else {
+        return Ok((compile()?, CacheStatus::Uncached));
+    };
+    let path = dir.join(cache_file_name(engine, bytes));
+    if path.is_file() {
+        // SAFETY: the file is one this host wrote with `Module::serialize` for the same engine
+        // settings (its name carries the module digest, the wasmtime version and the engine's
+        // compatibility hash); wasmtime also checks the header and refuses a foreign file.
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
+            return Ok((module, CacheStatus::Hit));
+        }
+    }
+    let module = compile()?;
+    let stored = module
+        .serialize()
+        .ok()
+        .and_then(|serialized| write_atomically(dir, &path, &serialized).ok());
+    Ok((
+        module,
+        if stored.is_some() {
+            CacheStatus::Stored
+        } else {
+            CacheStatus::Uncached
+        },
+    ))
+}
+
+/// `<module digest>-wasmtime<version>-<engine settings hash>.cwasm`
+fn cache_file_name(engine: &Engine, bytes: &[u8]) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let module_digest = digest(bytes);
+    format!(
+        "{}-wasmtime{}-{:016x}.cwasm",
+        module_digest.get(..32).unwrap_or(&module_digest),
+        wasmtime_version(),
+        hasher.finish()
+    )
+}
+
+/// The wasmtime version this host was built with.
+pub fn wasmtime_version() -> &'static str {
+    "48.0.8"
+}
+
+fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let temp = dir.join(format!(".{}.tmp", std::process::id()));
+    std::fs::write(&temp, data)?;
+    std::fs::rename(&temp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
+}
+
+/// Names the limit behind a trap, when one was hit.
+fn classify(error: wasmtime::Error, during: &str) -> HostError {
+    let text = format!("{error:#}");
+    if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
+        HostError::Limit {
+            limit: "fuel limit",
+            detail: format!("{during}: all fuel consumed; raise --max-fuel"),
+        }
+    } else if text.contains("memory") && (text.contains("grow") || text.contains("limit")) {
+        HostError::Limit {
+            limit: "memory limit",
+            detail: format!("{during}: {text}; raise --max-memory-mib"),
+        }
+    } else {
+        HostError::Failure(format!("{during}: {text}"))
+    }
+}
+
+/// One instance of the module, reused for many calls.
+pub struct Session {
+    store: Store<StoreLimits>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    check: TypedFunc<(u32, u32), u64>,
+    describe: TypedFunc<(), u64>,
+    fuel: u64,
+}
+
+impl Session {
+    /// Sends a JSON check request; returns the JSON response.
+    pub fn check(&mut self, request: &[u8]) -> Result<String, HostError> {
+        self.store
+            .set_fuel(self.fuel)
+            .map_err(|e| HostError::Failure(format!("{e:#}")))?;
+        let len = u32::try_from(request.len()).map_err(|_| HostError::Limit {
+            limit: "memory limit",
+            detail: "the request is larger than 4 GiB".to_string(),
+        })?;
+        let ptr = self
+            .alloc
+            .call(&mut self.store, len)
+            .map_err(|e| classify(e, "pcg_alloc"))?;
+        self.memory
+            .write(&mut self.store, ptr as usize, request)
+            .map_err(|e| HostError::Failure(format!("writing the request: {e}")))?;
+        let packed = self
+            .check
+            .call(&mut self.store, (ptr, len))
+            .map_err(|e| classify(e, "pcg_check"))?;
+        self.free
+            .call(&mut self.store, (ptr, len))
+            .map_err(|e| classify(e, "pcg_free"))?;
+        self.take_response(packed)
+    }
+
+    /// Asks the module to describe itself; returns its JSON.
+    pub fn describe(&mut self) -> Result<String, HostError> {
+        self.store
+            .set_fuel(self.fuel)
+            .map_err(|e| HostError::Failure(format!("{e:#}")))?;
+        let packed = self
+            .describe
+            .call(&mut self.store, ())
+            .map_err(|e| classify(e, "pcg_describe"))?;
+        self.take_response(packed)
+    }
+
+    /// Copies out a packed response and frees it in the module.
+    fn take_response(&mut self, packed: u64) -> Result<String, HostError> {
+        let (ptr, len) = ((packed >> 32) as u32, packed as u32);
+        let mut buffer = vec![0u8; len as usize];
+        self.memory
+            .read(&self.store, ptr as usize, &mut buffer)
+            .map_err(|e| HostError::Failure(format!("reading the response: {e}")))?;
+        self.free
+            .call(&mut self.store, (ptr, len))
+            .map_err(|e| classify(e, "pcg_free"))?;
+        String::from_utf8(buffer)
+            .map_err(|_| HostError::Failure("the response is not UTF-8".to_string()))
+    }
+}

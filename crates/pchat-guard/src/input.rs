@@ -1,0 +1,136 @@
+//! Reading inputs: files and stdin, with every failure turned into a report, never a panic.
+
+use std::io::Read;
+use std::path::Path;
+
+use pchat_guard_engine::{
+    Code, FileReport, Finding, InputFormat, Limits, Location, Position, Severity,
+};
+
+/// An input that could not be read, as a report that fails the run.
+pub fn unreadable(path: &str, message: String, help: Option<String>, at: Position) -> FileReport {
+    FileReport {
+        format_version: pchat_guard_engine::report::REPORT_FORMAT_VERSION,
+        path: path.to_string(),
+        input_format: InputFormat::infer(path, ""),
+        checked: false,
+        findings: vec![Finding {
+            code: Code::Unreadable.as_str().to_string(),
+            severity: Severity::Error,
+            message,
+            pointer: String::new(),
+            location: Location { start: at, end: at },
+            label: None,
+            help,
+            related: None,
+        }],
+    }
+}
+
+const START: Position = Position {
+    line: 1,
+    column: 1,
+    offset: 0,
+};
+
+/// Reads a manifest file, or stdin for `-`, as UTF-8 text within the size limit.
+pub fn read(path: &str, shown_as: &str, limits: &Limits) -> Result<String, FileReport> {
+    let max = limits.max_bytes as u64;
+    let bytes = if path == "-" {
+        let mut buffer = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(max + 1)
+            .read_to_end(&mut buffer)
+            .map_err(|e| {
+                unreadable(
+                    shown_as,
+                    format!("cannot read standard input: {e}"),
+                    None,
+                    START,
+                )
+            })?;
+        buffer
+    } else {
+        let file_path = Path::new(path);
+        let metadata = std::fs::metadata(file_path).map_err(|e| {
+            unreadable(
+                shown_as,
+                format!("cannot read `{path}`: {}", io_reason(&e)),
+                None,
+                START,
+            )
+        })?;
+        if metadata.is_dir() {
+            return Err(unreadable(
+                shown_as,
+                format!("`{path}` is a directory, not a manifest file"),
+                Some("name the manifest files inside it".to_string()),
+                START,
+            ));
+        }
+        if metadata.len() > max {
+            return Err(too_large(shown_as, metadata.len(), max));
+        }
+        let mut buffer = Vec::new();
+        std::fs::File::open(file_path)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut buffer))
+            .map_err(|e| {
+                unreadable(
+                    shown_as,
+                    format!("cannot read `{path}`: {}", io_reason(&e)),
+                    None,
+                    START,
+                )
+            })?;
+        buffer
+    };
+    if bytes.len() as u64 > max {
+        return Err(too_large(shown_as, bytes.len() as u64, max));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = e.as_bytes().get(..valid).unwrap_or_default();
+        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = prefix
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(prefix.get(line_start..).unwrap_or_default())
+            .chars()
+            .count()
+            + 1;
+        unreadable(
+            shown_as,
+            format!("`{shown_as}` is not UTF-8 text: invalid byte at line {line}, column {column}"),
+            Some("save the manifest as UTF-8".to_string()),
+            Position {
+                line,
+                column,
+                offset: valid,
+            },
+        )
+    })
+}
+
+fn too_large(path: &str, size: u64, max: u64) -> FileReport {
+    let mut report = unreadable(
+        path,
+        format!("`{path}` is {size} bytes or more, past the limit of {max} bytes"),
+        Some("split the manifest".to_string()),
+        START,
+    );
+    if let Some(f) = report.findings.first_mut() {
+        f.code = Code::Limit.as_str().to_string();
+    }
+    report
+}
+
+/// The OS error without its "(os error N)" tail.
+fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(i) => text.get(..i).unwrap_or(&text).to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}

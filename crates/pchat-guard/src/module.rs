@@ -1,0 +1,39 @@
+//! The embedded WebAssembly module and its JS glue, built by `build.rs`.
+
+use sha2::{Digest, Sha256};
+
+/// The module: one file for every host (wasmtime, Node, browsers, Python).
+pub const MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/module/pchat_guard_bg.wasm"));
+
+/// The wasm-bindgen JS glue (`--target web` style: `init`/`initSync` plus typed functions).
+pub const JS_GLUE: &str = include_str!(concat!(env!("OUT_DIR"), "/module/pchat_guard.js"));
+
+/// TypeScript declarations of the glue.
+pub const JS_TYPES: &str = include_str!(concat!(env!("OUT_DIR"), "/module/pchat_guard.d.ts"));
+
+/// TypeScript declarations of the module's exports.
+pub const WASM_TYPES: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/module/pchat_guard_bg.wasm.d.ts"));
+
+/// The file name the glue loads the module from by default.
+pub const MODULE_FILE_NAME: &str = "pchat_guard_bg.wasm";
+
+/// The raw ABI version this host speaks.
+pub const ABI_VERSION: u32 = 1;
+
+/// SHA-256 of module bytes, as lowercase hex.
+pub fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The JS glue files, by file name, for `pchat-guard module --js-out DIR`.
+pub fn js_files() -> [(&'static str, &'static str); 3] {
+    [
+        ("pchat_guard.js", JS_GLUE),
+        ("pchat_guard.d.ts", JS_TYPES),
+        ("pchat_guard_bg.wasm.d.ts", WASM_TYPES),
+    ]
+}

@@ -1,0 +1,194 @@
+//! Rendering of a run's reports: rustc-style human output and the JSON report.
+
+use annotate_snippets::renderer::DecorStyle;
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use pchat_guard_engine::{FileReport, Finding, Severity};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report of a run.
+pub const RUN_REPORT_VERSION: u32 = 1;
+
+/// The report of one run over any number of files (`--format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Format version of this report.
+    pub format_version: u32,
+    /// The tool that made it.
+    pub tool: Tool,
+    /// One report per input, in the order given.
+    pub files: Vec<FileReport>,
+    /// Counts over all files.
+    pub summary: Summary,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `pchat-guard`.
+    pub name: String,
+    /// The CLI's version.
+    pub version: String,
+}
+
+/// Counts over all files of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Inputs given.
+    pub files: usize,
+    /// Inputs fully checked.
+    pub checked: usize,
+    /// Findings of severity error.
+    pub errors: usize,
+    /// Findings of severity warning.
+    pub warnings: usize,
+    /// Findings of severity info.
+    pub infos: usize,
+}
+
+impl RunReport {
+    /// Builds the report of a run from its file reports.
+    pub fn new(files: Vec<FileReport>) -> RunReport {
+        let mut summary = Summary {
+            files: files.len(),
+            ..Summary::default()
+        };
+        for file in &files {
+            summary.checked += usize::from(file.checked);
+            for finding in &file.findings {
+                match finding.severity {
+                    Severity::Error => summary.errors += 1,
+                    Severity::Warning => summary.warnings += 1,
+                    Severity::Info => summary.infos += 1,
+                }
+            }
+        }
+        RunReport {
+            format_version: RUN_REPORT_VERSION,
+            tool: Tool {
+                name: "pchat-guard".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            files,
+            summary,
+        }
+    }
+}
+
+/// Renders findings in the style of rustc: a title, the source line with a caret under the
+/// value, a label, and the help. `sources` holds each file's text (`None` if unreadable).
+pub fn human(report: &RunReport, sources: &[Option<String>], color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+    .decor_style(DecorStyle::Ascii);
+    let mut out = String::new();
+    for (file, source) in report.files.iter().zip(sources) {
+        for finding in &file.findings {
+            out.push_str(&renderer.render(&finding_groups(file, finding, source.as_deref())));
+            out.push_str("\n\n");
+        }
+    }
+    let s = report.summary;
+    let total = s.errors + s.warnings + s.infos;
+    let unchecked = s.files - s.checked;
+    if total == 0 && unchecked == 0 {
+        out.push_str(&format!("{} checked: no findings\n", files(s.files)));
+    } else {
+        out.push_str(&format!(
+            "{} checked: {} error{}, {} warning{}, {} info{}",
+            files(s.files),
+            s.errors,
+            plural(s.errors),
+            s.warnings,
+            plural(s.warnings),
+            s.infos,
+            plural(s.infos),
+        ));
+        if unchecked > 0 {
+            out.push_str(&format!("; {} could not be checked", files(unchecked)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn files(n: usize) -> String {
+    format!("{n} file{}", plural(n))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn finding_groups<'a>(
+    file: &'a FileReport,
+    finding: &'a Finding,
+    source: Option<&'a str>,
+) -> Vec<Group<'a>> {
+    let level = match finding.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    let title = level
+        .primary_title(finding.message.as_str())
+        .id(finding.code.as_str());
+    let start = finding.location.start;
+    let mut group = match source.and_then(|text| line_window(text, finding)) {
+        Some((window, first_line, range)) => {
+            let mut annotation = AnnotationKind::Primary.span(range);
+            if let Some(label) = &finding.label {
+                annotation = annotation.label(label.as_str());
+            }
+            title.element(
+                Snippet::source(window)
+                    .line_start(first_line)
+                    .path(file.path.as_str())
+                    .annotation(annotation),
+            )
+        }
+        None => title.element(
+            Origin::path(file.path.as_str())
+                .line(start.line)
+                .char_column(start.column.saturating_sub(1)),
+        ),
+    };
+    if let Some(related) = &finding.related {
+        group = group.element(Level::NOTE.message(format!(
+            "first defined at {}:{}:{}",
+            file.path, related.start.line, related.start.column
+        )));
+    }
+    if let Some(help) = &finding.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    vec![group]
+}
+
+/// The source line of the finding's start, and the finding's byte range within it (a value
+/// that spans several lines is marked on its first line only).
+fn line_window<'a>(
+    text: &'a str,
+    finding: &Finding,
+) -> Option<(&'a str, usize, std::ops::Range<usize>)> {
+    let start = finding.location.start.offset.min(text.len());
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text
+        .get(start..)?
+        .find('\n')
+        .map_or(text.len(), |i| start + i);
+    let window = text.get(line_start..line_end)?;
+    let end = finding.location.end.offset.clamp(start, line_end);
+    let mut range = (start - line_start)..(end - line_start);
+    if range.is_empty() {
+        // Point at one character (or the end of the line).
+        let next = window
+            .get(range.start..)
+            .and_then(|r| r.chars().next())
+            .map_or(0, char::len_utf8);
+        range.end = range.start + next;
+    }
+    Some((window, finding.location.start.line, range))
+}

@@ -350,10 +350,13 @@ fn collect_refs(
     if depth > 32 {
         return;
     }
-    if let Some(target) = schema.get("$ref").and_then(Json::as_str) {
-        if let Some(resolved) = target.strip_prefix('#').and_then(|p| root.pointer(p)) {
-            collect_refs(resolved, root, path, out, depth + 1);
-        }
+    if let Some(resolved) = schema
+        .get("$ref")
+        .and_then(Json::as_str)
+        .and_then(|target| target.strip_prefix('#'))
+        .and_then(|p| root.pointer(p))
+    {
+        collect_refs(resolved, root, path, out, depth + 1);
     }
     if let Some(collection) = schema.get(REF_KEYWORD).and_then(Json::as_str) {
         out.push(RefField {

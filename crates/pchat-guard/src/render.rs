@@ -96,9 +96,13 @@ pub fn human(report: &RunReport, sources: &[Option<String>], color: bool) -> Str
     if total == 0 && unchecked == 0 {
         out.push_str(&format!("{} checked: no findings\n", files(s.files)));
     } else {
+        let scope = if unchecked == 0 {
+            format!("{} checked", files(s.files))
+        } else {
+            format!("{}, {} not checked", files(s.files), unchecked)
+        };
         out.push_str(&format!(
-            "{} checked: {} error{}, {} warning{}, {} info{}",
-            files(s.files),
+            "{scope}: {} error{}, {} warning{}, {} info{}\n",
             s.errors,
             plural(s.errors),
             s.warnings,
@@ -106,10 +110,6 @@ pub fn human(report: &RunReport, sources: &[Option<String>], color: bool) -> Str
             s.infos,
             plural(s.infos),
         ));
-        if unchecked > 0 {
-            out.push_str(&format!("; {} could not be checked", files(unchecked)));
-        }
-        out.push('\n');
     }
     out
 }
@@ -149,6 +149,8 @@ fn finding_groups<'a>(
                     .annotation(annotation),
             )
         }
+        // An unreadable file has no text to show: the title alone says it (one line).
+        None if start.offset == 0 => return vec![Group::with_title(title)],
         None => title.element(
             Origin::path(file.path.as_str())
                 .line(start.line)

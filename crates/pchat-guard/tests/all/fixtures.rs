@@ -1,0 +1,108 @@
+//! Every manifest fixture and reference topology: its JSON report and human rendering are
+//! snapshotted, and the WebAssembly module in wasmtime must give the very same report as the
+//! native engine. A fixture without a snapshot fails (under CI insta writes nothing).
+
+use pchat_guard::render::{self, RunReport};
+
+use crate::support::{files_in, native_report, relative, request_for, root, wasm_report};
+
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+fn check_folder(folder: &str, prefix: &str) {
+    for path in files_in(folder, &["json", "yaml", "yml"]) {
+        let request = request_for(&path);
+        let native = native_report(&request);
+        let wasm = wasm_report(&request);
+        assert_eq!(
+            native,
+            wasm,
+            "{}: native and wasm reports differ",
+            relative(&path)
+        );
+        let name = format!(
+            "{prefix}__{}",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+        );
+        let run = RunReport::new(vec![native.clone()]);
+        let human = render::human(&run, &[Some(request.source.clone())], false);
+        let mut settings = snapshot_settings();
+        settings.set_input_file(&path);
+        settings.bind(|| {
+            insta::assert_json_snapshot!(format!("{name}.report"), native);
+            insta::assert_snapshot!(format!("{name}.human"), human);
+        });
+    }
+}
+
+#[test]
+fn reference_topologies_check_clean_natively_and_in_wasm() {
+    for path in files_in("examples/topologies", &["json", "yaml"]) {
+        let report = wasm_report(&request_for(&path));
+        assert!(report.checked, "{} was not checked", relative(&path));
+        assert_eq!(report.findings, vec![], "{} has findings", relative(&path));
+    }
+    check_folder("examples/topologies", "topologies");
+}
+
+#[test]
+fn broken_manifests_are_located_and_agree_across_hosts() {
+    check_folder("tests/fixtures/manifests", "manifests");
+}
+
+#[test]
+fn every_broken_fixture_has_a_located_finding_and_clean_ones_none() {
+    for path in files_in("tests/fixtures/manifests", &["json", "yaml"]) {
+        let name = relative(&path);
+        let report = native_report(&request_for(&path));
+        if name.contains("/clean-") {
+            assert!(
+                report.checked && report.findings.is_empty(),
+                "{name}: {:?}",
+                report.findings
+            );
+            continue;
+        }
+        assert!(!report.findings.is_empty(), "{name}: no finding");
+        for finding in &report.findings {
+            assert!(
+                finding.location.start.line > 1,
+                "{name}: finding on line 1 (fixtures put problems later)"
+            );
+        }
+        assert_eq!(
+            report.checked,
+            !name.contains("/malformed-"),
+            "{name}: checked flag"
+        );
+    }
+}
+
+#[test]
+fn json_and_yaml_twins_read_to_the_same_data() {
+    for stem in ["stretched-high-bandwidth", "stretched-low-bandwidth"] {
+        let read = |ext: &str| {
+            let request = request_for(&root().join(format!("examples/topologies/{stem}.{ext}")));
+            let node = match request.input_format.unwrap_or_else(|| {
+                pchat_guard_engine::InputFormat::infer(&request.path, &request.source)
+            }) {
+                pchat_guard_engine::InputFormat::Json => {
+                    pchat_guard_engine::parse::parse_json(&request.source, &Default::default())
+                }
+                pchat_guard_engine::InputFormat::Yaml => {
+                    pchat_guard_engine::parse::parse_yaml(&request.source, &Default::default())
+                }
+            };
+            node.map(|n| n.to_json())
+                .unwrap_or_else(|e| panic!("{stem}.{ext}: {e:?}"))
+        };
+        assert_eq!(read("json"), read("yaml"), "{stem}: JSON and YAML differ");
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of pchat-guard, built as one binary (fast to link), one module per area.
+
+mod cli;
+mod fixtures;
+mod module;
+mod node;
+mod robustness;
+mod support;
+mod tidy;

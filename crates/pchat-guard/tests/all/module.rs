@@ -1,0 +1,134 @@
+//! The shipped module: no imports, the ABI exports, the version, and `module --out`.
+
+use pchat_guard::host::{Host, HostError, HostOptions, REQUIRED_EXPORTS};
+use pchat_guard::module::MODULE;
+
+use crate::support::{cli, host, outcome, scratch, session};
+
+/// Imports and exports of a module, read with wasmparser (independent of wasmtime).
+fn imports_and_exports(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut imports = Vec::new();
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(wasmparser::Payload::ImportSection(reader)) => {
+                for import in reader.into_imports() {
+                    let import = import.unwrap_or_else(|e| panic!("bad import: {e}"));
+                    imports.push(format!("{}::{}", import.module, import.name));
+                }
+            }
+            Ok(wasmparser::Payload::ExportSection(reader)) => {
+                for export in reader {
+                    exports.push(
+                        export
+                            .unwrap_or_else(|e| panic!("bad export: {e}"))
+                            .name
+                            .to_string(),
+                    );
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("the module does not parse: {e}"),
+        }
+    }
+    (imports, exports)
+}
+
+#[test]
+fn the_shipped_module_imports_nothing_and_exports_the_abi() {
+    let (imports, exports) = imports_and_exports(MODULE);
+    assert_eq!(
+        imports,
+        Vec::<String>::new(),
+        "the module must import nothing"
+    );
+    for name in REQUIRED_EXPORTS
+        .iter()
+        .chain(&["check", "describe", "abiVersion"])
+    {
+        assert!(
+            exports.iter().any(|e| e == name),
+            "missing export `{name}` in {exports:?}"
+        );
+    }
+    let _ = host();
+}
+
+#[test]
+fn the_module_is_validated_and_speaks_abi_version_one() {
+    assert!(
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(MODULE)
+            .is_ok()
+    );
+    let described = session().describe().unwrap_or_else(|e| panic!("{e}"));
+    let described: serde_json::Value = serde_json::from_str(&described).unwrap_or_default();
+    assert_eq!(described["abi_version"], 1);
+}
+
+#[test]
+fn a_module_with_imports_is_refused() {
+    // The smallest module that imports a function.
+    let with_import = wat_module_with_import();
+    let options = HostOptions {
+        cache_dir: None,
+        ..HostOptions::default()
+    };
+    match Host::new(&with_import, options) {
+        Err(HostError::BadModule(message)) => {
+            assert!(message.contains("imports `env::f`"), "{message}")
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a module with imports was accepted"),
+    }
+}
+
+/// `(module (import "env" "f" (func)))` in binary form.
+fn wat_module_with_import() -> Vec<u8> {
+    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+    bytes.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type section: () -> ()
+    bytes.extend([
+        0x02, 0x09, 0x01, 0x03, b'e', b'n', b'v', 0x01, b'f', 0x00, 0x00,
+    ]); // import env::f
+    bytes
+}
+
+#[test]
+fn module_out_writes_the_embedded_bytes_and_the_glue() {
+    let dir = scratch("module-out");
+    let wasm = dir.join("pchat-guard.wasm");
+    let js = dir.join("js");
+    let (code, _, stderr) = outcome(&cli(&[
+        "module",
+        "--out",
+        &wasm.display().to_string(),
+        "--js-out",
+        &js.display().to_string(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read(&wasm).unwrap_or_default(), MODULE);
+    assert_eq!(
+        std::fs::read(js.join("pchat_guard_bg.wasm")).unwrap_or_default(),
+        MODULE
+    );
+    let glue = std::fs::read_to_string(js.join("pchat_guard.js")).unwrap_or_default();
+    assert!(
+        glue.contains("export function check(request)"),
+        "glue lacks check()"
+    );
+    let types = std::fs::read_to_string(js.join("pchat_guard.d.ts")).unwrap_or_default();
+    assert!(
+        types.contains("export function check(request: string): string;"),
+        "{types}"
+    );
+}
+
+#[test]
+fn the_module_does_not_grow_past_three_mib() {
+    // DESIGN.md: under 1.5 MiB raw with the shipped pack. Recorded, not yet met: see ARCHITECTURE.md.
+    assert!(
+        MODULE.len() < 3 * 1024 * 1024,
+        "module grew to {} bytes",
+        MODULE.len()
+    );
+}

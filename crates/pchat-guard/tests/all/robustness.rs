@@ -1,0 +1,132 @@
+//! Hostile input never traps the module: mutated fixtures, deep nesting, alias bombs, bad
+//! requests. Every case must come back as a report (or an error response), the same as native.
+
+use pchat_guard_engine::{CheckRequest, Response};
+
+use crate::support::{files_in, native_report, request_for, session};
+
+/// Sends a request through the module; a trap fails the test.
+fn through_module(request: &[u8]) -> Response {
+    let response = session()
+        .check(request)
+        .unwrap_or_else(|e| panic!("the module failed: {e}"));
+    serde_json::from_str(&response).unwrap_or_else(|e| panic!("unreadable response: {e}"))
+}
+
+fn check_both(source: String, path: &str) {
+    let request = CheckRequest {
+        source,
+        path: path.to_string(),
+        input_format: None,
+        limits: Default::default(),
+    };
+    let native = native_report(&request);
+    match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
+        Response::Ok { report } => assert_eq!(report, native, "{path}: wasm and native differ"),
+        Response::Error { message } => panic!("{path}: {message}"),
+    }
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn mutated_fixtures_never_trap() {
+    const NOISE: &[&str] = &[
+        "{", "}", "[", "]", ":", ",", "\"", "-", "\n", "\t", " ", "&a", "*a", "!!str ", "|", ">",
+        "#", "'", "\\", "é", "\u{0}", "1e999", "- ", "? ",
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    for path in files_in("tests/fixtures/manifests", &["json", "yaml"]) {
+        let original = request_for(&path).source;
+        for round in 0..12 {
+            let mut text = original.clone();
+            for _ in 0..1 + rng.below(4) {
+                let mut at = rng.below(text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match rng.below(3) {
+                    0 => text.insert_str(at, NOISE[rng.below(NOISE.len())]),
+                    1 => {
+                        let mut end = (at + rng.below(40)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    _ => {
+                        let mut end = (at + rng.below(200)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        let copy = text[at..end].to_string();
+                        text.insert_str(at, &copy);
+                    }
+                }
+            }
+            check_both(text, &format!("{}#{round}", path.display()));
+        }
+    }
+}
+
+#[test]
+fn deep_and_explosive_documents_are_limit_findings() {
+    for (source, path) in [
+        ("[".repeat(200_000), "deep.json"),
+        ("{\"a\":".repeat(50_000), "deep-object.json"),
+        ("[".repeat(200_000), "deep.yaml"),
+        ("a:\n".to_string() + &"  ".repeat(5_000) + "b: 1\n", "wide-indent.yaml"),
+        (
+            (1..14).fold("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string(), |mut s, i| {
+                let p = i - 1;
+                s.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+                s
+            }),
+            "alias-bomb.yaml",
+        ),
+        ("{\"port\": 1e99999}".to_string(), "huge-number.json"),
+        (format!("{{\"name\": \"{}\"}}", "x".repeat(2_000_000)), "long-string.json"),
+    ] {
+        check_both(source, path);
+    }
+    let report = native_report(&CheckRequest {
+        source: "[".repeat(200_000),
+        path: "deep.json".to_string(),
+        input_format: None,
+        limits: Default::default(),
+    });
+    assert!(!report.checked);
+    assert_eq!(report.findings[0].code, "PCG-LIMIT");
+}
+
+#[test]
+fn malformed_requests_get_an_error_response_not_a_trap() {
+    for request in [
+        &b"not json"[..],
+        b"{}",
+        b"{\"source\": 5}",
+        b"\xff\xfe",
+        b"",
+        b"{\"source\": \"\", \"unknown\": 1}",
+    ] {
+        match through_module(request) {
+            Response::Error { message } => {
+                assert!(message.starts_with("the request is not valid"), "{message}")
+            }
+            Response::Ok { .. } => panic!("{request:?} was accepted"),
+        }
+    }
+}

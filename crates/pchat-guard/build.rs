@@ -47,6 +47,8 @@ fn run() -> Result<(), String> {
     for watched in [
         "crates/pchat-guard-engine",
         "crates/pchat-guard-wasm",
+        "crates/pchat-guard-lang",
+        "policies",
         "schemas",
         "Cargo.lock",
         "Cargo.toml",

@@ -16,6 +16,8 @@
 )]
 
 pub mod checks;
+pub mod eval;
+pub mod ir;
 pub mod parse;
 pub mod report;
 pub mod schema;
@@ -33,7 +35,7 @@ pub use value::Node;
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One manifest to check, as hosts send it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The manifest text.
@@ -47,10 +49,13 @@ pub struct CheckRequest {
     /// Bounds on the cost of this manifest.
     #[serde(default)]
     pub limits: Limits,
+    /// Rules to evaluate instead of the module's own pack (`check --policies`, `test`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<ir::Bundle>,
 }
 
 /// The answer to a JSON request: a report, or why the request itself was unusable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Response {
     /// The manifest was read; the report says whether it could be checked.
@@ -69,14 +74,28 @@ pub enum Response {
 #[derive(Debug)]
 pub struct Checker {
     schema: schema::Schema,
+    bundle: Option<ir::Bundle>,
 }
 
 impl Checker {
-    /// Compiles the embedded schema.
+    /// Compiles the embedded schema; no rules yet (see [`Checker::with_bundle`]).
     pub fn new() -> Result<Checker, String> {
         Ok(Checker {
             schema: schema::Schema::embedded()?,
+            bundle: None,
         })
+    }
+
+    /// The checker with a rule pack, refused when its IR format is not this engine's.
+    pub fn with_bundle(mut self, bundle: ir::Bundle) -> Result<Checker, String> {
+        check_bundle(&bundle)?;
+        self.bundle = Some(bundle);
+        Ok(self)
+    }
+
+    /// The rule pack, if any.
+    pub fn bundle(&self) -> Option<&ir::Bundle> {
+        self.bundle.as_ref()
     }
 
     /// The compiled schema.
@@ -132,6 +151,9 @@ impl Checker {
             }
             Ok(root) => {
                 self.check_tree(&root, &index, &mut findings);
+                if let Some(bundle) = request.bundle.as_ref().or(self.bundle.as_ref()) {
+                    findings.extend(eval::Evaluator::new(&root).run(bundle, &index));
+                }
                 true
             }
         };
@@ -213,13 +235,34 @@ impl Checker {
             .iter()
             .map(|c| serde_json::json!({ "code": c.as_str(), "summary": c.summary(), "input_error": c.is_input_error() }))
             .collect();
+        let rules: Vec<serde_json::Value> = self
+            .bundle
+            .iter()
+            .flat_map(|b| &b.rules)
+            .map(|r| serde_json::json!({ "id": r.id, "severity": r.severity, "title": r.title, "facts": r.facts, "doc": r.doc }))
+            .collect();
         serde_json::json!({
             "abi_version": abi_version,
+            "pack": self.bundle.as_ref().map(|b| serde_json::json!({ "name": b.name, "version": b.version })),
+            "rules": rules,
             "engine_version": ENGINE_VERSION,
             "report_format_version": report::REPORT_FORMAT_VERSION,
             "codes": codes,
             "schema": self.schema.document(),
         })
         .to_string()
+    }
+}
+
+/// Refuses a bundle of another IR format version.
+fn check_bundle(bundle: &ir::Bundle) -> Result<(), String> {
+    if bundle.format_version == ir::IR_FORMAT_VERSION {
+        Ok(())
+    } else {
+        Err(format!(
+            "the rule bundle has IR format version {}; this engine reads version {}",
+            bundle.format_version,
+            ir::IR_FORMAT_VERSION
+        ))
     }
 }

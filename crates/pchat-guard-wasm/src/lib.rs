@@ -22,11 +22,18 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// Version of the raw ABI; a host refuses a module whose version it does not know.
 pub const ABI_VERSION: u32 = 1;
 
-/// The checker, built on first use and kept for the life of the instance.
+/// The shipped policy pack, compiled to IR by `build.rs`.
+pub const BUNDLE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.json"));
+
+/// The checker with the shipped pack, built on first use and kept for the life of the instance.
 fn checker() -> Result<&'static Checker, &'static str> {
     static CHECKER: OnceLock<Result<Checker, String>> = OnceLock::new();
     CHECKER
-        .get_or_init(Checker::new)
+        .get_or_init(|| {
+            let bundle = serde_json::from_str(BUNDLE_JSON)
+                .map_err(|e| format!("the embedded rule pack is damaged: {e}"))?;
+            Checker::new()?.with_bundle(bundle)
+        })
         .as_ref()
         .map_err(String::as_str)
 }

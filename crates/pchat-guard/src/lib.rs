@@ -15,4 +15,5 @@
 pub mod host;
 pub mod input;
 pub mod module;
+pub mod policy;
 pub mod render;

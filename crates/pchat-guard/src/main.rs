@@ -19,6 +19,7 @@ use pchat_guard::host::{Host, HostError, HostOptions};
 use pchat_guard::input;
 use pchat_guard::module::{self, MODULE};
 use pchat_guard::render::{self, RunReport};
+use pchat_guard_engine::ir::Bundle;
 use pchat_guard_engine::{CheckRequest, FileReport, InputFormat, Limits, Response, Severity};
 
 /// Checks Persistent Chat Server topology manifests against HA/DR requirements.
@@ -44,8 +45,20 @@ enum Command {
     },
     /// Print the manifest JSON Schema.
     Schema,
-    /// Print what the module says of itself (versions, codes, schema) as JSON.
+    /// Print what the module says of itself (versions, rules, codes, schema) as JSON.
     Describe(HostArgs),
+    /// Run the policy tests of a rule directory: manifests under `tests/` with the findings they
+    /// must produce (`# expect: CODE POINTER` lines, or a `.expect` file beside a JSON case).
+    Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TestArgs {
+    /// The rule directory (its `*.rules` files; cases in its `tests/` folders).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    #[command(flatten)]
+    host: HostArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,6 +94,9 @@ struct CheckArgs {
     /// When to colour human output (NO_COLOR is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Evaluate the rules of this directory instead of the shipped pack.
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
     #[command(flatten)]
     host: HostArgs,
 }
@@ -112,6 +128,28 @@ enum Color {
     Never,
 }
 
+/// Writes to stderr; a closed stderr is ignored rather than a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Writes to stderr without a newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 /// Exit codes, as documented in the README.
 mod exit {
     pub const FINDINGS: u8 = 1;
@@ -125,10 +163,14 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Module { out, js_out } => write_module(&out, js_out.as_deref()),
         Command::Schema => {
-            println!("{}", pchat_guard_engine::schema::SCHEMA_TEXT.trim_end());
+            emit(&format!(
+                "{}\n",
+                pchat_guard_engine::schema::SCHEMA_TEXT.trim_end()
+            ));
             ExitCode::SUCCESS
         }
         Command::Describe(args) => describe(&args),
+        Command::Test(args) => test(&args),
     }
 }
 
@@ -146,7 +188,7 @@ fn host_options(args: &HostArgs) -> HostOptions {
 }
 
 fn internal(error: &HostError) -> ExitCode {
-    eprintln!("error: {error}");
+    say!("error: {error}");
     ExitCode::from(exit::INTERNAL)
 }
 
@@ -156,7 +198,7 @@ fn describe(args: &HostArgs) -> ExitCode {
         .and_then(|mut s| s.describe());
     match result {
         Ok(json) => {
-            println!("{json}");
+            emit(&format!("{json}\n"));
             ExitCode::SUCCESS
         }
         Err(e) => internal(&e),
@@ -167,7 +209,7 @@ fn write_module(out: &std::path::Path, js_out: Option<&std::path::Path>) -> Exit
     let mut written = vec![(out.to_path_buf(), MODULE.to_vec())];
     if let Some(dir) = js_out {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("error: cannot create `{}`: {e}", dir.display());
+            say!("error: cannot create `{}`: {e}", dir.display());
             return ExitCode::from(exit::CANNOT_CHECK);
         }
         written.extend(
@@ -179,11 +221,11 @@ fn write_module(out: &std::path::Path, js_out: Option<&std::path::Path>) -> Exit
     }
     for (path, bytes) in written {
         if let Err(e) = std::fs::write(&path, bytes) {
-            eprintln!("error: cannot write `{}`: {e}", path.display());
+            say!("error: cannot write `{}`: {e}", path.display());
             return ExitCode::from(exit::CANNOT_CHECK);
         }
     }
-    eprintln!(
+    say!(
         "wrote the module ({} bytes, sha256 {})",
         MODULE.len(),
         module::digest(MODULE)
@@ -191,11 +233,51 @@ fn write_module(out: &std::path::Path, js_out: Option<&std::path::Path>) -> Exit
     ExitCode::SUCCESS
 }
 
+/// Compiles a policy directory, printing its diagnostics to stderr; `None` means exit 2.
+fn load_policies(dir: &std::path::Path) -> Option<Bundle> {
+    match pchat_guard::policy::compile_dir(dir) {
+        Ok((sources, compiled)) => {
+            say_raw!(
+                "{}",
+                pchat_guard::policy::render_diagnostics(&sources, &compiled, use_color_stderr())
+            );
+            if compiled.bundle.is_none() {
+                let errors = compiled
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.level == pchat_guard_lang::Level::Error)
+                    .count();
+                say!(
+                    "error: the rules in `{}` do not compile ({errors} error{})",
+                    dir.display(),
+                    if errors == 1 { "" } else { "s" }
+                );
+            }
+            compiled.bundle
+        }
+        Err(message) => {
+            say!("error: {message}");
+            None
+        }
+    }
+}
+
+fn use_color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     if args.files.iter().filter(|f| *f == "-").count() > 1 {
-        eprintln!("error: standard input (`-`) can be given once");
+        say!("error: standard input (`-`) can be given once");
         return ExitCode::from(exit::CANNOT_CHECK);
     }
+    let bundle = match &args.policies {
+        Some(dir) => match load_policies(dir) {
+            Some(b) => Some(b),
+            None => return ExitCode::from(exit::CANNOT_CHECK),
+        },
+        None => None,
+    };
     let host = match Host::new(MODULE, host_options(&args.host)) {
         Ok(h) => h,
         Err(e) => return internal(&e),
@@ -232,6 +314,7 @@ fn check(args: CheckArgs) -> ExitCode {
             path: shown.clone(),
             input_format,
             limits,
+            bundle: bundle.clone(),
         };
         let request_json = match serde_json::to_vec(&request) {
             Ok(r) => r,
@@ -240,7 +323,7 @@ fn check(args: CheckArgs) -> ExitCode {
         let response = match session.check(&request_json) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: while checking `{shown}`: {e}");
+                say!("error: while checking `{shown}`: {e}");
                 return ExitCode::from(exit::INTERNAL);
             }
         };
@@ -308,4 +391,87 @@ fn exit_code(report: &RunReport, fail_on: FailOn) -> u8 {
             .any(|f| f.severity >= t)
     });
     if failing { exit::FINDINGS } else { 0 }
+}
+
+fn test(args: &TestArgs) -> ExitCode {
+    let Some(bundle) = load_policies(&args.dir) else {
+        return ExitCode::from(exit::CANNOT_CHECK);
+    };
+    let cases = pchat_guard::policy::files(&args.dir, &["yaml", "yml", "json"], true);
+    if cases.is_empty() {
+        say!(
+            "error: `{}` has no test manifests in a `tests` folder",
+            args.dir.display()
+        );
+        return ExitCode::from(exit::CANNOT_CHECK);
+    }
+    let mut session = match Host::new(MODULE, host_options(&args.host)).and_then(|h| h.session()) {
+        Ok(s) => s,
+        Err(e) => return internal(&e),
+    };
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut out = String::new();
+    for case in &cases {
+        let shown = case.display().to_string();
+        let text = match std::fs::read_to_string(case) {
+            Ok(t) => t,
+            Err(e) => {
+                say!("error: cannot read `{shown}`: {e}");
+                return ExitCode::from(exit::CANNOT_CHECK);
+            }
+        };
+        let expected = pchat_guard::policy::expectations(case, &text);
+        let scope = pchat_guard::policy::scope(case, &text);
+        let request = CheckRequest {
+            source: text,
+            path: shown.clone(),
+            input_format: None,
+            limits: Limits::default(),
+            bundle: Some(bundle.clone()),
+        };
+        let response = serde_json::to_vec(&request)
+            .map_err(|e| HostError::Failure(e.to_string()))
+            .and_then(|r| session.check(&r));
+        let mut report = match response.map(|r| serde_json::from_str::<Response>(&r)) {
+            Ok(Ok(Response::Ok { mut report })) => {
+                report.findings.sort_by_key(|a| a.location.start.offset);
+                report
+            }
+            Ok(Ok(Response::Error { message })) => return internal(&HostError::Failure(message)),
+            Ok(Err(e)) => return internal(&HostError::Failure(e.to_string())),
+            Err(e) => return internal(&e),
+        };
+        report
+            .findings
+            .retain(|f| scope.is_empty() || scope.contains(&f.code));
+        let mut got: Vec<(String, String)> = report
+            .findings
+            .iter()
+            .map(|f| (f.code.clone(), f.pointer.clone()))
+            .collect();
+        got.sort();
+        if got == expected {
+            passed += 1;
+            out.push_str(&format!("ok      {shown}\n"));
+        } else {
+            failed += 1;
+            out.push_str(&format!("FAILED  {shown}\n"));
+            for (code, pointer) in expected.iter().filter(|e| !got.contains(e)) {
+                out.push_str(&format!("          missing: {code} {pointer}\n"));
+            }
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| !expected.contains(&(f.code.clone(), f.pointer.clone())))
+            {
+                out.push_str(&format!(
+                    "          unexpected: {} {} (line {}): {}\n",
+                    f.code, f.pointer, f.location.start.line, f.message
+                ));
+            }
+        }
+    }
+    out.push_str(&format!("{passed} passed, {failed} failed\n"));
+    emit(&out);
+    ExitCode::from(if failed > 0 { exit::FINDINGS } else { 0 })
 }

@@ -19,6 +19,7 @@ fn check_both(source: String, path: &str) {
         path: path.to_string(),
         input_format: None,
         limits: Default::default(),
+        bundle: None,
     };
     let native = native_report(&request);
     match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
@@ -107,6 +108,7 @@ fn deep_and_explosive_documents_are_limit_findings() {
         path: "deep.json".to_string(),
         input_format: None,
         limits: Default::default(),
+        bundle: None,
     });
     assert!(!report.checked);
     assert_eq!(report.findings[0].code, "PCG-LIMIT");

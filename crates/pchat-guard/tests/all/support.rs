@@ -43,8 +43,26 @@ pub fn relative(path: &Path) -> String {
 pub fn checker() -> &'static Checker {
     static CHECKER: OnceLock<Checker> = OnceLock::new();
     CHECKER.get_or_init(|| {
-        Checker::new().unwrap_or_else(|e| panic!("the checker does not build: {e}"))
+        let bundle = shipped_bundle();
+        Checker::new()
+            .and_then(|c| c.with_bundle(bundle))
+            .unwrap_or_else(|e| panic!("the checker does not build: {e}"))
     })
+}
+
+/// The shipped policy pack, compiled natively (the module embeds the same IR).
+pub fn shipped_bundle() -> pchat_guard_engine::ir::Bundle {
+    let (_, compiled) = pchat_guard::policy::compile_dir(&root().join("policies"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut bundle = compiled.bundle.unwrap_or_else(|| {
+        panic!(
+            "the shipped pack does not compile: {:?}",
+            compiled.diagnostics
+        )
+    });
+    bundle.name = "persistent-chat".to_string();
+    bundle.version = env!("CARGO_PKG_VERSION").to_string();
+    bundle
 }
 
 /// The request a host sends for a file.
@@ -56,6 +74,7 @@ pub fn request_for(path: &Path) -> CheckRequest {
         path: relative(path),
         input_format: None,
         limits: Default::default(),
+        bundle: None,
     }
 }
 

@@ -1,0 +1,596 @@
+//! The evaluator: runs compiled rules ([`crate::ir`]) over a manifest tree.
+//!
+//! Values keep their origin (the tree node they came from), so a finding `at` a value gets
+//! that value's pointer, line and column. Absence is a value: a missing field, an unknown id or
+//! a field of absence is `none`, never an error. Every evaluation step is counted, so tests can
+//! show that joins are linear.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::ir::{
+    ArithOp, Builtin, Bundle, Clause, CmpOp, Expr, Lit, Part, QuantKind, Rule, Template,
+};
+use crate::report::Finding;
+use crate::source::LineIndex;
+use crate::value::{Node, Value, push_pointer};
+
+/// A runtime value.
+#[derive(Debug, Clone)]
+pub enum Val<'a> {
+    /// Absence.
+    None,
+    /// A computed boolean.
+    Bool(bool),
+    /// A computed integer.
+    Int(i64),
+    /// A computed number.
+    Num(f64),
+    /// A computed string, with the node it was derived from.
+    Str(Cow<'a, str>, Option<&'a Node>),
+    /// A value of the manifest.
+    Node(&'a Node),
+    /// A computed list.
+    List(Rc<Vec<Val<'a>>>),
+}
+
+/// A key of an index: the scalar values a join can match on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl<'a> Val<'a> {
+    fn origin(&self) -> Option<&'a Node> {
+        match self {
+            Val::Node(n) => Some(n),
+            Val::Str(_, origin) => *origin,
+            _ => None,
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        matches!(self, Val::None)
+            || matches!(
+                self,
+                Val::Node(Node {
+                    value: Value::Null,
+                    ..
+                })
+            )
+    }
+
+    fn truthy(&self) -> bool {
+        match self {
+            Val::Bool(b) => *b,
+            Val::Node(Node {
+                value: Value::Bool(b),
+                ..
+            }) => *b,
+            _ => false,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s, _) => Some(s),
+            Val::Node(n) => n.as_str(),
+            _ => None,
+        }
+    }
+
+    fn as_num(&self) -> Option<f64> {
+        match self {
+            Val::Int(i) => Some(*i as f64),
+            Val::Num(f) => Some(*f),
+            Val::Node(Node {
+                value: Value::Number(n),
+                ..
+            }) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    fn as_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            Val::Node(Node {
+                value: Value::Number(n),
+                ..
+            }) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Val::Bool(b) => Some(*b),
+            Val::Node(Node {
+                value: Value::Bool(b),
+                ..
+            }) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn key(&self) -> Option<Key> {
+        if let Some(s) = self.as_str() {
+            Some(Key::Str(s.to_string()))
+        } else if let Some(i) = self.as_int() {
+            Some(Key::Int(i))
+        } else {
+            self.as_bool().map(Key::Bool)
+        }
+    }
+
+    /// The items of a list (none for anything else).
+    fn items(&self) -> Vec<Val<'a>> {
+        match self {
+            Val::Node(Node {
+                value: Value::Array(items),
+                ..
+            }) => items.iter().map(Val::Node).collect(),
+            Val::List(items) => items.as_ref().clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn field(&self, name: &str) -> Val<'a> {
+        match self {
+            Val::Node(node) => node.get(name).map_or(Val::None, |e| Val::Node(&e.value)),
+            _ => Val::None,
+        }
+    }
+
+    fn render(&self) -> String {
+        if let Some(s) = self.as_str() {
+            return s.to_string();
+        }
+        if let Some(b) = self.as_bool() {
+            return b.to_string();
+        }
+        if let Some(i) = self.as_int() {
+            return i.to_string();
+        }
+        if let Some(f) = self.as_num() {
+            return f.to_string();
+        }
+        match self {
+            Val::List(_)
+            | Val::Node(Node {
+                value: Value::Array(_),
+                ..
+            }) => self
+                .items()
+                .iter()
+                .map(Val::render)
+                .collect::<Vec<_>>()
+                .join(", "),
+            Val::Node(
+                node @ Node {
+                    value: Value::Object(_),
+                    ..
+                },
+            ) => node
+                .get("id")
+                .or_else(|| node.get("fqdn"))
+                .and_then(|e| e.value.as_str())
+                .unwrap_or("object")
+                .to_string(),
+            _ => "none".to_string(),
+        }
+    }
+}
+
+fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
+    if a.is_none() || b.is_none() {
+        return a.is_none() && b.is_none();
+    }
+    if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.as_bool(), b.as_bool()) {
+        return x == y;
+    }
+    match (a, b) {
+        (Val::Node(x), Val::Node(y)) if matches!(x.value, Value::Object(_)) => std::ptr::eq(*x, *y),
+        _ => {
+            let (xs, ys) = (a.items(), b.items());
+            !xs.is_empty() && xs.len() == ys.len() && xs.iter().zip(&ys).all(|(x, y)| equal(x, y))
+        }
+    }
+}
+
+/// The items of a collection grouped by the value at a field path.
+type Index<'a> = HashMap<Key, Vec<&'a Node>>;
+
+/// Runs rules over one manifest.
+pub struct Evaluator<'a> {
+    root: &'a Node,
+    steps: u64,
+    ids: HashMap<String, Rc<HashMap<String, &'a Node>>>,
+    indexes: HashMap<(String, Vec<String>), Rc<Index<'a>>>,
+    pointers: Option<HashMap<usize, String>>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator over a manifest tree.
+    pub fn new(root: &'a Node) -> Self {
+        Evaluator {
+            root,
+            steps: 0,
+            ids: HashMap::new(),
+            indexes: HashMap::new(),
+            pointers: None,
+        }
+    }
+
+    /// Evaluation steps taken so far (each expression evaluated, each item indexed).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Runs every rule of a bundle; returns the findings.
+    pub fn run(&mut self, bundle: &Bundle, index: &LineIndex<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for rule in &bundle.rules {
+            let mut env = vec![Val::None; rule.slots as usize];
+            self.clauses(rule, 0, &mut env, None, index, &mut out);
+        }
+        out
+    }
+
+    fn clauses(
+        &mut self,
+        rule: &Rule,
+        i: usize,
+        env: &mut Vec<Val<'a>>,
+        subject: Option<&'a Node>,
+        index: &LineIndex<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        match rule.body.get(i) {
+            None => {
+                let finding = self.finding(rule, env, subject, index);
+                out.push(finding);
+            }
+            Some(Clause::For { slot, source }) => {
+                for item in self.eval(source, env).items() {
+                    let origin = item.origin().or(subject);
+                    set(env, *slot, item);
+                    self.clauses(rule, i + 1, env, origin, index, out);
+                }
+            }
+            Some(Clause::Let { slot, value }) => {
+                let v = self.eval(value, env);
+                set(env, *slot, v);
+                self.clauses(rule, i + 1, env, subject, index, out);
+            }
+            Some(Clause::Where(condition)) => {
+                if self.eval(condition, env).truthy() {
+                    self.clauses(rule, i + 1, env, subject, index, out);
+                }
+            }
+        }
+    }
+
+    fn finding(
+        &mut self,
+        rule: &Rule,
+        env: &mut [Val<'a>],
+        subject: Option<&'a Node>,
+        index: &LineIndex<'_>,
+    ) -> Finding {
+        let at = self.eval(&rule.at, env);
+        let node = at.origin().or(subject).unwrap_or(self.root);
+        let message = self.eval(&rule.message, env).render();
+        let help = rule.help.as_ref().map(|h| self.eval(h, env).render());
+        Finding {
+            code: rule.id.clone(),
+            severity: rule.severity,
+            message,
+            pointer: self.pointer_of(node),
+            location: index.location(node.span),
+            label: Some(rule.title.clone()),
+            help,
+            related: None,
+        }
+    }
+
+    fn template(&mut self, template: &Template, env: &mut [Val<'a>]) -> String {
+        let mut text = String::new();
+        for part in &template.parts {
+            match part {
+                Part::Text(t) => text.push_str(t),
+                Part::Expr(e) => text.push_str(&self.eval(e, env).render()),
+            }
+        }
+        text
+    }
+
+    /// The JSON pointer of a node of the tree (built once, on the first finding).
+    fn pointer_of(&mut self, node: &Node) -> String {
+        let root = self.root;
+        let pointers = self.pointers.get_or_insert_with(|| {
+            let mut map = HashMap::new();
+            let mut pending = vec![(root, String::new())];
+            while let Some((n, pointer)) = pending.pop() {
+                match &n.value {
+                    Value::Object(entries) => {
+                        for e in entries {
+                            pending.push((&e.value, push_pointer(&pointer, &e.key)));
+                        }
+                    }
+                    Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            pending.push((item, format!("{pointer}/{i}")));
+                        }
+                    }
+                    _ => {}
+                }
+                map.insert(n as *const Node as usize, pointer);
+            }
+            map
+        });
+        pointers
+            .get(&(node as *const Node as usize))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn ids(&mut self, collection: &str) -> Rc<HashMap<String, &'a Node>> {
+        if let Some(ids) = self.ids.get(collection) {
+            return Rc::clone(ids);
+        }
+        let mut map = HashMap::new();
+        for item in Val::Node(self.root).field(collection).items() {
+            self.steps += 1;
+            if let Val::Node(node) = item
+                && let Some(id) = node.get("id").and_then(|e| e.value.as_str())
+            {
+                map.entry(id.to_string()).or_insert(node);
+            }
+        }
+        let map = Rc::new(map);
+        self.ids.insert(collection.to_string(), Rc::clone(&map));
+        map
+    }
+
+    fn index(&mut self, collection: &str, path: &[String]) -> Rc<Index<'a>> {
+        let cache_key = (collection.to_string(), path.to_vec());
+        if let Some(index) = self.indexes.get(&cache_key) {
+            return Rc::clone(index);
+        }
+        let mut map: Index<'a> = HashMap::new();
+        for item in Val::Node(self.root).field(collection).items() {
+            self.steps += 1;
+            let Val::Node(node) = item else { continue };
+            let value = path.iter().fold(Val::Node(node), |v, f| v.field(f));
+            if let Some(key) = value.key() {
+                map.entry(key).or_default().push(node);
+            }
+        }
+        let map = Rc::new(map);
+        self.indexes.insert(cache_key, Rc::clone(&map));
+        map
+    }
+
+    /// Evaluates an expression.
+    pub fn eval(&mut self, expr: &Expr, env: &mut [Val<'a>]) -> Val<'a> {
+        self.steps += 1;
+        match expr {
+            Expr::Lit(Lit::None) => Val::None,
+            Expr::Lit(Lit::Bool(b)) => Val::Bool(*b),
+            Expr::Lit(Lit::Int(i)) => Val::Int(*i),
+            Expr::Lit(Lit::Str(s)) => Val::Str(Cow::Owned(s.clone()), None),
+            Expr::Var(slot) => env.get(*slot as usize).cloned().unwrap_or(Val::None),
+            Expr::Root => Val::Node(self.root),
+            Expr::Field(object, name) => self.eval(object, env).field(name),
+            Expr::Lookup { collection, key } => {
+                let key = self.eval(key, env);
+                match key.as_str() {
+                    Some(id) => {
+                        let ids = self.ids(collection);
+                        ids.get(id).map_or(Val::None, |n| Val::Node(n))
+                    }
+                    None => Val::None,
+                }
+            }
+            Expr::List(items) => {
+                Val::List(Rc::new(items.iter().map(|e| self.eval(e, env)).collect()))
+            }
+            Expr::Not(e) => Val::Bool(!self.eval(e, env).truthy()),
+            Expr::And(es) => Val::Bool(es.iter().all(|e| self.eval(e, env).truthy())),
+            Expr::Or(es) => Val::Bool(es.iter().any(|e| self.eval(e, env).truthy())),
+            Expr::Cmp(op, a, b) => {
+                let (a, b) = (self.eval(a, env), self.eval(b, env));
+                Val::Bool(compare(*op, &a, &b))
+            }
+            Expr::Arith(op, a, b) => {
+                let (a, b) = (self.eval(a, env), self.eval(b, env));
+                match (a.as_int(), b.as_int()) {
+                    (Some(x), Some(y)) => match op {
+                        ArithOp::Add => x.checked_add(y),
+                        ArithOp::Sub => x.checked_sub(y),
+                        ArithOp::Mul => x.checked_mul(y),
+                    }
+                    .map_or(Val::None, Val::Int),
+                    _ => Val::None,
+                }
+            }
+            Expr::In(item, list) => {
+                let (item, list) = (self.eval(item, env), self.eval(list, env));
+                Val::Bool(list.items().iter().any(|x| equal(&item, x)))
+            }
+            Expr::Format(template) => Val::Str(Cow::Owned(self.template(template, env)), None),
+            Expr::If(condition, then, otherwise) => {
+                if self.eval(condition, env).truthy() {
+                    self.eval(then, env)
+                } else {
+                    self.eval(otherwise, env)
+                }
+            }
+            Expr::Call(Builtin::Coalesce, args) => {
+                for arg in args {
+                    let value = self.eval(arg, env);
+                    if !value.is_none() {
+                        return value;
+                    }
+                }
+                Val::None
+            }
+            Expr::Call(builtin, args) => {
+                let args: Vec<Val<'a>> = args.iter().map(|a| self.eval(a, env)).collect();
+                call(*builtin, &args)
+            }
+            Expr::Quant {
+                kind,
+                slot,
+                source,
+                body,
+            } => {
+                let items = self.eval(source, env).items();
+                self.quantify(*kind, *slot, items, body, None, env)
+            }
+            Expr::Join {
+                kind,
+                slot,
+                collection,
+                key_path,
+                key,
+                rest,
+            } => {
+                let key = self.eval(key, env).key();
+                let matches: Vec<Val<'a>> = match key {
+                    Some(k) => self
+                        .index(collection, key_path)
+                        .get(&k)
+                        .map_or_else(Vec::new, |nodes| {
+                            nodes.iter().map(|n| Val::Node(n)).collect()
+                        }),
+                    None => Vec::new(),
+                };
+                let always = Expr::Lit(Lit::Bool(true));
+                let body = rest.as_deref().unwrap_or(&always);
+                self.quantify(*kind, *slot, matches, body, None, env)
+            }
+        }
+    }
+
+    fn quantify(
+        &mut self,
+        kind: QuantKind,
+        slot: u32,
+        items: Vec<Val<'a>>,
+        body: &Expr,
+        _hint: Option<()>,
+        env: &mut [Val<'a>],
+    ) -> Val<'a> {
+        let saved = env.get(slot as usize).cloned().unwrap_or(Val::None);
+        let mut result = match kind {
+            QuantKind::Any => Val::Bool(false),
+            QuantKind::All => Val::Bool(true),
+            QuantKind::Count => Val::Int(0),
+            QuantKind::Filter | QuantKind::Map => Val::List(Rc::new(Vec::new())),
+        };
+        let mut collected = Vec::new();
+        let mut count = 0i64;
+        for item in items {
+            set(env, slot, item.clone());
+            let value = self.eval(body, env);
+            match kind {
+                QuantKind::Any if value.truthy() => {
+                    result = Val::Bool(true);
+                    break;
+                }
+                QuantKind::All if !value.truthy() => {
+                    result = Val::Bool(false);
+                    break;
+                }
+                QuantKind::Count if value.truthy() => count += 1,
+                QuantKind::Filter if value.truthy() => collected.push(item),
+                QuantKind::Map => collected.push(value),
+                _ => {}
+            }
+        }
+        match kind {
+            QuantKind::Count => result = Val::Int(count),
+            QuantKind::Filter | QuantKind::Map => result = Val::List(Rc::new(collected)),
+            _ => {}
+        }
+        set(env, slot, saved);
+        result
+    }
+}
+
+fn set<'a>(env: &mut [Val<'a>], slot: u32, value: Val<'a>) {
+    if let Some(place) = env.get_mut(slot as usize) {
+        *place = value;
+    }
+}
+
+fn compare(op: CmpOp, a: &Val<'_>, b: &Val<'_>) -> bool {
+    match op {
+        CmpOp::Eq => equal(a, b),
+        CmpOp::Ne => !equal(a, b),
+        _ => {
+            let ordering = match (a.as_num(), b.as_num(), a.as_str(), b.as_str()) {
+                (Some(x), Some(y), _, _) => x.partial_cmp(&y),
+                (_, _, Some(x), Some(y)) => Some(x.cmp(y)),
+                _ => None,
+            };
+            match ordering {
+                Some(o) => match op {
+                    CmpOp::Lt => o.is_lt(),
+                    CmpOp::Le => o.is_le(),
+                    CmpOp::Gt => o.is_gt(),
+                    CmpOp::Ge => o.is_ge(),
+                    CmpOp::Eq | CmpOp::Ne => false,
+                },
+                None => false,
+            }
+        }
+    }
+}
+
+fn call<'a>(builtin: Builtin, args: &[Val<'a>]) -> Val<'a> {
+    let receiver = args.first().cloned().unwrap_or(Val::None);
+    let argument = args.get(1).cloned().unwrap_or(Val::None);
+    match builtin {
+        Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => {
+            match (receiver.as_str(), argument.as_str()) {
+                (Some(s), Some(p)) => Val::Bool(match builtin {
+                    Builtin::StartsWith => s.starts_with(p),
+                    Builtin::EndsWith => s.ends_with(p),
+                    _ => s.contains(p),
+                }),
+                _ => Val::Bool(false),
+            }
+        }
+        Builtin::Lower => match receiver.as_str() {
+            Some(s) => Val::Str(Cow::Owned(s.to_lowercase()), receiver.origin()),
+            None => Val::None,
+        },
+        Builtin::Count => Val::Int(receiver.items().len() as i64),
+        Builtin::Distinct => {
+            let mut out: Vec<Val<'a>> = Vec::new();
+            for item in receiver.items() {
+                if !item.is_none() && !out.iter().any(|x| equal(x, &item)) {
+                    out.push(item);
+                }
+            }
+            Val::List(Rc::new(out))
+        }
+        Builtin::Coalesce => args
+            .iter()
+            .find(|a| !a.is_none())
+            .cloned()
+            .unwrap_or(Val::None),
+    }
+}

@@ -1,0 +1,240 @@
+//! The IR: compiled rules, the only contract between the rule compiler and the evaluator.
+//!
+//! A [`Bundle`] is plain data (serde), versioned by [`IR_FORMAT_VERSION`]; the evaluator
+//! refuses any other version. Names are resolved (variables are slots), types were checked by
+//! the compiler, and joins of the form `collection.any(x, x.key == e)` are lowered to indexed
+//! lookups.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::Severity;
+
+/// Version of the IR format.
+pub const IR_FORMAT_VERSION: u32 = 1;
+
+/// A compiled policy pack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    /// Must equal [`IR_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Name of the pack.
+    pub name: String,
+    /// Version of the pack.
+    pub version: String,
+    /// The rules, ordered by id.
+    pub rules: Vec<Rule>,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id, such as `PCHAT-HA-001`.
+    pub id: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// One-line title.
+    pub title: String,
+    /// Facts the rule rests on (`F1`...).
+    pub facts: Vec<String>,
+    /// The doc comment, Markdown.
+    pub doc: String,
+    /// Number of variable slots the body uses.
+    pub slots: u32,
+    /// `for`, `let` and `where` clauses, in order.
+    pub body: Vec<Clause>,
+    /// The value the finding is about.
+    pub at: Expr,
+    /// The message (a string expression, usually a template).
+    pub message: Expr,
+    /// How to fix it.
+    pub help: Option<Expr>,
+}
+
+/// One step of a rule body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clause {
+    /// Binds `slot` to each item of a list in turn.
+    For {
+        /// Variable slot.
+        slot: u32,
+        /// The list.
+        source: Expr,
+    },
+    /// Binds `slot` to a value.
+    Let {
+        /// Variable slot.
+        slot: u32,
+        /// The value.
+        value: Expr,
+    },
+    /// Goes on only when the condition holds.
+    Where(Expr),
+}
+
+/// Text with interpolated expressions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    /// The parts, in order.
+    pub parts: Vec<Part>,
+}
+
+/// Part of a template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// A value, rendered as text.
+    Expr(Expr),
+}
+
+/// A literal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lit {
+    /// Absence.
+    None,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string.
+    Str(String),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Integer arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+}
+
+/// Built-in functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    /// `s.starts_with(p)`
+    StartsWith,
+    /// `s.ends_with(p)`
+    EndsWith,
+    /// `s.contains(p)`
+    Contains,
+    /// `s.lower()`
+    Lower,
+    /// `list.count()`: number of items (0 for absence).
+    Count,
+    /// `list.distinct()`: the distinct items, first occurrence kept.
+    Distinct,
+    /// `coalesce(a, b, ...)`: the first argument that is not absent.
+    Coalesce,
+}
+
+/// List comprehensions and quantifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantKind {
+    /// True when some item satisfies the body.
+    Any,
+    /// True when every item satisfies the body.
+    All,
+    /// Number of items that satisfy the body.
+    Count,
+    /// The items that satisfy the body.
+    Filter,
+    /// The body's value for each item.
+    Map,
+}
+
+/// An expression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expr {
+    /// A literal.
+    Lit(Lit),
+    /// A variable slot.
+    Var(u32),
+    /// The manifest's top-level object.
+    Root,
+    /// A field of an object (absence when missing).
+    Field(Box<Expr>, String),
+    /// The entity of a top-level collection with the given id (absence when none).
+    Lookup {
+        /// The collection.
+        collection: String,
+        /// The id.
+        key: Box<Expr>,
+    },
+    /// A list of values.
+    List(Vec<Expr>),
+    /// Negation.
+    Not(Box<Expr>),
+    /// Conjunction (short-circuit).
+    And(Vec<Expr>),
+    /// Disjunction (short-circuit).
+    Or(Vec<Expr>),
+    /// A comparison.
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    /// Integer arithmetic.
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// Membership of a value in a list.
+    In(Box<Expr>, Box<Expr>),
+    /// A built-in function; the receiver is the first argument.
+    Call(Builtin, Vec<Expr>),
+    /// `if c then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A string with interpolated values.
+    Format(Template),
+    /// A quantifier or comprehension over a list.
+    Quant {
+        /// Which one.
+        kind: QuantKind,
+        /// The variable slot bound to each item.
+        slot: u32,
+        /// The list.
+        source: Box<Expr>,
+        /// The condition (or, for `map`, the value).
+        body: Box<Expr>,
+    },
+    /// A quantifier over the items of a top-level collection whose field path equals a key:
+    /// answered from an index built once per check.
+    Join {
+        /// Which one (not `map`).
+        kind: QuantKind,
+        /// The variable slot bound to each matching item.
+        slot: u32,
+        /// The top-level collection.
+        collection: String,
+        /// Field path from an item to its key.
+        key_path: Vec<String>,
+        /// The key to match.
+        key: Box<Expr>,
+        /// The rest of the condition, if any.
+        rest: Option<Box<Expr>>,
+    },
+}

@@ -1,0 +1,65 @@
+//! Compiles the shipped policy pack (`policies/**/*.rules`) to IR at build time, so the module
+//! embeds a checked bundle and nothing is compiled per process. A rule that does not compile
+//! fails the build with its diagnostics.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest_dir.join("../..");
+    let policies = root.join("policies");
+    println!("cargo::rerun-if-changed={}", policies.display());
+    let mut files = Vec::new();
+    collect(&policies, &mut files);
+    files.sort();
+    let mut sources = Vec::new();
+    for file in &files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => sources.push(pchat_guard_lang::Source {
+                path: file
+                    .strip_prefix(&root)
+                    .unwrap_or(file)
+                    .display()
+                    .to_string(),
+                text,
+            }),
+            Err(e) => fail(&format!("cannot read {}: {e}", file.display())),
+        }
+    }
+    let compiled =
+        pchat_guard_lang::compile("persistent-chat", env!("CARGO_PKG_VERSION"), &sources);
+    for d in &compiled.diagnostics {
+        let path = sources.get(d.file).map_or("?", |s| s.path.as_str());
+        let line = sources.get(d.file).map_or(0, |s| {
+            s.text.get(..d.start).unwrap_or("").matches('\n').count() + 1
+        });
+        println!(
+            "cargo::warning={path}:{line}: {:?} {}: {}",
+            d.level, d.code, d.message
+        );
+    }
+    let Some(bundle) = compiled.bundle else {
+        fail("the shipped policy pack does not compile (see the warnings above)");
+    };
+    let json = serde_json::to_string(&bundle).unwrap_or_default();
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("bundle.json");
+    if let Err(e) = std::fs::write(&out, json) {
+        fail(&format!("cannot write {}: {e}", out.display()));
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rules") {
+            out.push(path);
+        }
+    }
+}
+
+fn fail(message: &str) -> ! {
+    println!("cargo::error={message}");
+    std::process::exit(1);
+}

@@ -1,0 +1,173 @@
+//! Policy directories: loading and compiling `*.rules` files, rendering compiler diagnostics,
+//! and running policy tests (`pchat-guard test`).
+
+use std::path::{Path, PathBuf};
+
+use annotate_snippets::renderer::DecorStyle;
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use pchat_guard_engine::ir::Bundle;
+use pchat_guard_lang::{Compiled, Source};
+
+/// Files under `dir` (recursively) with one of the extensions, sorted; `tests` folders are
+/// skipped unless `in_tests` asks for them alone.
+pub fn files(dir: &Path, extensions: &[&str], in_tests: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(dir, extensions, in_tests, false, &mut out);
+    out.sort();
+    out
+}
+
+fn walk(
+    dir: &Path,
+    extensions: &[&str],
+    in_tests: bool,
+    inside_tests: bool,
+    out: &mut Vec<PathBuf>,
+) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            let is_tests = inside_tests || entry.file_name() == "tests";
+            if in_tests || !is_tests {
+                walk(&path, extensions, in_tests, is_tests, out);
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.contains(&e))
+            && (!in_tests || inside_tests)
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// Reads and compiles the rule files of a directory.
+pub fn compile_dir(dir: &Path) -> Result<(Vec<Source>, Compiled), String> {
+    if !dir.is_dir() {
+        return Err(format!(
+            "`{}` is not a directory of rule files",
+            dir.display()
+        ));
+    }
+    let mut sources = Vec::new();
+    for file in files(dir, &["rules"], false) {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+        sources.push(Source {
+            path: file.display().to_string(),
+            text,
+        });
+    }
+    if sources.is_empty() {
+        return Err(format!("`{}` holds no `.rules` files", dir.display()));
+    }
+    let name = dir.file_name().map_or_else(
+        || "policies".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let compiled = pchat_guard_lang::compile(&name, "0.0.0-local", &sources);
+    Ok((sources, compiled))
+}
+
+/// Renders compiler diagnostics in rustc style.
+pub fn render_diagnostics(sources: &[Source], compiled: &Compiled, color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+    .decor_style(DecorStyle::Ascii);
+    let mut out = String::new();
+    for d in &compiled.diagnostics {
+        let Some(source) = sources.get(d.file) else {
+            continue;
+        };
+        let level = match d.level {
+            pchat_guard_lang::Level::Error => Level::ERROR,
+            pchat_guard_lang::Level::Warning => Level::WARNING,
+        };
+        let text = source.text.as_str();
+        let start = d.start.min(text.len());
+        let line_start = text
+            .get(..start)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line_end = text
+            .get(start..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| start + i);
+        let line = text.get(..start).map_or(0, |t| t.matches('\n').count()) + 1;
+        let window = text.get(line_start..line_end).unwrap_or("");
+        let end = d.end.clamp(start, line_end);
+        let mut range = (start - line_start)..(end - line_start);
+        if range.is_empty() {
+            range.end = (range.start + 1).min(window.len().max(range.start));
+        }
+        let mut annotation = AnnotationKind::Primary.span(range);
+        if let Some(label) = &d.label {
+            annotation = annotation.label(label.as_str());
+        }
+        let mut group: Group<'_> = level
+            .primary_title(d.message.as_str())
+            .id(d.code.as_str())
+            .element(
+                Snippet::source(window)
+                    .line_start(line)
+                    .path(source.path.as_str())
+                    .annotation(annotation),
+            );
+        if let Some(help) = &d.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// One expected finding of a policy test: a code and a pointer.
+pub type Expectation = (String, String);
+
+/// The expectations of a test manifest: `# expect: CODE POINTER` lines in YAML, or the lines of
+/// a `<name>.expect` file beside a JSON manifest. None means the manifest must be clean.
+pub fn expectations(path: &Path, text: &str) -> Vec<Expectation> {
+    let sidecar = path.with_extension("expect");
+    let lines: Vec<String> = match std::fs::read_to_string(&sidecar) {
+        Ok(sidecar) => sidecar.lines().map(str::to_string).collect(),
+        Err(_) => text
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("# expect:").map(str::to_string))
+            .collect(),
+    };
+    let mut out: Vec<Expectation> = lines
+        .iter()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let code = parts.next().filter(|c| *c != "only:")?;
+            Some((code.to_string(), parts.next().unwrap_or("").to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The codes a test case is about (`# only: ID, ID` in YAML, `only: ID` in a `.expect` file);
+/// empty means every finding counts.
+pub fn scope(path: &Path, text: &str) -> Vec<String> {
+    let sidecar = std::fs::read_to_string(path.with_extension("expect")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("# only:"))
+        .chain(
+            sidecar
+                .lines()
+                .filter_map(|l| l.trim_start().strip_prefix("only:")),
+        )
+        .flat_map(|l| l.split(','))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// The shipped pack's bundle type, for callers that hold one.
+pub type PolicyBundle = Bundle;

@@ -5,5 +5,6 @@ mod fixtures;
 mod module;
 mod node;
 mod robustness;
+mod rules;
 mod support;
 mod tidy;

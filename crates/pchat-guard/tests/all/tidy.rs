@@ -52,3 +52,34 @@ fn core_crates_depend_on_no_host_or_io_crate() {
         }
     }
 }
+
+#[test]
+fn the_evaluator_does_not_depend_on_the_compiler_front_end() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--package",
+            "pchat-guard-engine",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo tree: {e}"));
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && tree.contains("pchat-guard-engine"),
+        "{tree}"
+    );
+    assert!(
+        !tree.contains("pchat-guard-lang"),
+        "the engine depends on the rule compiler:\n{tree}"
+    );
+    assert!(
+        !tree.contains("wasmtime"),
+        "the engine depends on the host:\n{tree}"
+    );
+}

@@ -1,0 +1,202 @@
+//! The rule language end to end: compiler diagnostics for every fixture in
+//! `tests/fixtures/rules/` (snapshotted in rustc style), `pchat-guard test` on the shipped pack
+//! and on failing cases, and `check --policies` with a custom rule directory.
+
+use pchat_guard::policy::render_diagnostics;
+use pchat_guard_lang::{Level, Source};
+
+use crate::support::{cli, files_in, outcome, relative, root, scratch};
+
+#[test]
+fn rule_fixtures_give_their_exact_diagnostics() {
+    for path in files_in("tests/fixtures/rules", &["rules"]) {
+        let name = relative(&path);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let sources = vec![Source {
+            path: name.clone(),
+            text,
+        }];
+        let compiled = pchat_guard_lang::compile("fixture", "0", &sources);
+        let errors = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Error)
+            .count();
+        if name.contains("/ok-") {
+            assert!(
+                compiled.diagnostics.is_empty(),
+                "{name}: {:?}",
+                compiled.diagnostics
+            );
+            assert!(compiled.bundle.is_some(), "{name}: no bundle");
+        } else if name.contains("/err-") {
+            assert!(
+                errors > 0 && compiled.bundle.is_none(),
+                "{name}: expected errors"
+            );
+        } else {
+            assert!(
+                errors == 0 && !compiled.diagnostics.is_empty(),
+                "{name}: expected warnings only"
+            );
+        }
+        let rendered = render_diagnostics(&sources, &compiled, false);
+        let stem = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(root().join("tests/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_input_file(&path);
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("rules__{stem}"), rendered);
+            if let Some(bundle) = &compiled.bundle {
+                insta::assert_json_snapshot!(format!("rules__{stem}.ir"), bundle);
+            }
+        });
+    }
+}
+
+#[test]
+fn syntax_errors_are_all_reported_not_only_the_first() {
+    let path = root().join("tests/fixtures/rules/err-syntax-recovery.rules");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let compiled = pchat_guard_lang::compile(
+        "x",
+        "0",
+        &[Source {
+            path: "x".into(),
+            text,
+        }],
+    );
+    let syntax = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "PCL001")
+        .count();
+    assert!(syntax >= 3, "{:?}", compiled.diagnostics);
+}
+
+#[test]
+fn the_shipped_pack_passes_its_own_tests() {
+    let (code, stdout, stderr) = outcome(&cli(&["test", "policies/persistent-chat"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    let passed: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(passed >= 16, "{last}");
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
+    std::fs::write(path, text).unwrap_or_default();
+}
+
+const CUSTOM_RULE: &str = r#"
+/// Every pool names its file store.
+rule CUSTOM-FS-001 {
+  severity warning
+  title "Pools name a file store"
+  facts F15
+  for pool in persistent_chat_pools
+  where pool.file_store == none
+  report at pool.fqdn message "pool `{pool.id}` names no file store"
+}
+"#;
+
+#[test]
+fn policy_tests_fail_when_expectations_are_not_met() {
+    let dir = scratch("policy-tests");
+    let _ = std::fs::remove_dir_all(&dir);
+    write(&dir, "custom.rules", CUSTOM_RULE);
+    let manifest =
+        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
+            .unwrap_or_default();
+    write(
+        &dir,
+        "tests/fires.yaml",
+        &format!(
+            "# only: CUSTOM-FS-001\n# expect: CUSTOM-FS-001 /persistent_chat_pools/0/fqdn\n{manifest}"
+        ),
+    );
+    write(
+        &dir,
+        "tests/wrong-pointer.yaml",
+        &format!(
+            "# only: CUSTOM-FS-001\n# expect: CUSTOM-FS-001 /persistent_chat_pools/0\n{manifest}"
+        ),
+    );
+    let (code, stdout, _) = outcome(&cli(&["test", &dir.display().to_string()]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("ok      ") && stdout.contains("FAILED  "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("missing: CUSTOM-FS-001 /persistent_chat_pools/0\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("unexpected: CUSTOM-FS-001 /persistent_chat_pools/0/fqdn (line "),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("1 passed, 1 failed\n"), "{stdout}");
+}
+
+#[test]
+fn check_with_custom_policies_and_broken_policies() {
+    let dir = scratch("custom-policies");
+    let _ = std::fs::remove_dir_all(&dir);
+    write(&dir, "custom.rules", CUSTOM_RULE);
+    let (code, stdout, _) = outcome(&cli(&[
+        "check",
+        "--format",
+        "json",
+        "--policies",
+        &dir.display().to_string(),
+        "tests/fixtures/manifests/clean-minimal.yaml",
+    ]));
+    assert_eq!(
+        code, 0,
+        "a warning does not fail under --fail-on error: {stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let findings = report["files"][0]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], "CUSTOM-FS-001");
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(findings[0]["location"]["start"]["line"], 40);
+
+    let broken = scratch("broken-policies");
+    write(
+        &broken,
+        "broken.rules",
+        &CUSTOM_RULE.replace("pool.file_store", "pool.file_stor"),
+    );
+    let (code, _, stderr) = outcome(&cli(&[
+        "check",
+        "--policies",
+        &broken.display().to_string(),
+        "examples/topologies/stretched-low-bandwidth.yaml",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("error[PCL002]: unknown field `file_stor`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("broken.rules:8:"), "{stderr}");
+    assert!(stderr.contains("did you mean `file_store`?"), "{stderr}");
+    let (code, _, stderr) = outcome(&cli(&["test", &broken.display().to_string()]));
+    assert_eq!(code, 2, "{stderr}");
+}

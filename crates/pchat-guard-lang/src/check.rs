@@ -532,7 +532,8 @@ impl<'a> Checker<'a> {
                             (Expr::Lit(Lit::None), Ty::Unknown)
                         }
                     }
-                    Ty::Unknown => (Expr::Lit(Lit::None), Ty::Unknown),
+                    // Unknown after an error, or an item of an empty list: still read the field.
+                    Ty::Unknown => (Expr::Field(Box::new(object_ir), field.clone()), Ty::Unknown),
                     Ty::List(_) => {
                         self.sink
                             .error("PCL004", file, *field_span, format!("`{field}` is read from a list"))
@@ -589,7 +590,7 @@ impl<'a> Checker<'a> {
                         ),
                     );
                 }
-                let ty = if a_ty == Ty::NoneT { b_ty } else { a_ty };
+                let ty = join_types(a_ty, b_ty);
                 (Expr::If(Box::new(c), Box::new(a), Box::new(b)), ty)
             }
         }
@@ -1198,6 +1199,15 @@ impl<'a> Checker<'a> {
                 .label("never equal")
                 .help(help);
         }
+    }
+}
+
+/// The more specific of two compatible types (`none`, unknown and empty lists give way).
+fn join_types(a: Ty, b: Ty) -> Ty {
+    match (a, b) {
+        (Ty::Unknown | Ty::NoneT, other) => other,
+        (Ty::List(x), Ty::List(y)) => Ty::List(Box::new(join_types(*x, *y))),
+        (a, _) => a,
     }
 }
 

@@ -93,8 +93,40 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
             let content_start = i;
             let mut value = String::new();
             let mut closed = false;
+            // Depth of `{...}` interpolations: a `"` inside one starts a nested string.
+            let mut braces = 0usize;
             while let Some(ch) = text.get(i..).and_then(|r| r.chars().next()) {
                 match ch {
+                    '"' if braces > 0 => {
+                        value.push('"');
+                        i += 1;
+                        while let Some(inner) = text.get(i..).and_then(|r| r.chars().next()) {
+                            if inner == '\n' {
+                                break;
+                            }
+                            value.push(inner);
+                            i += inner.len_utf8();
+                            if inner == '\\' {
+                                if let Some(escaped) = text.get(i..).and_then(|r| r.chars().next())
+                                {
+                                    value.push(escaped);
+                                    i += escaped.len_utf8();
+                                }
+                            } else if inner == '"' {
+                                break;
+                            }
+                        }
+                    }
+                    '{' => {
+                        braces += 1;
+                        value.push('{');
+                        i += 1;
+                    }
+                    '}' => {
+                        braces = braces.saturating_sub(1);
+                        value.push('}');
+                        i += 1;
+                    }
                     '"' => {
                         closed = true;
                         break;

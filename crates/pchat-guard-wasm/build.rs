@@ -42,9 +42,19 @@ fn main() {
         fail("the shipped policy pack does not compile (see the warnings above)");
     };
     let json = serde_json::to_string(&bundle).unwrap_or_default();
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("bundle.json");
-    if let Err(e) = std::fs::write(&out, json) {
-        fail(&format!("cannot write {}: {e}", out.display()));
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(json.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    for (name, content) in [("bundle.json", json), ("bundle.sha256", digest)] {
+        let out = out_dir.join(name);
+        if let Err(e) = std::fs::write(&out, content) {
+            fail(&format!("cannot write {}: {e}", out.display()));
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Project automation, run as `cargo xtask <task>`: `ci` (what CI checks) and `wasm` (write the
-//! module and its JS glue to `target/dist/`). Plain std, no dependencies.
+//! Project automation, run as `cargo xtask <task>`: `ci` (what CI checks), `wasm` (write the
+//! module and its JS glue to `target/dist/`) and `codegen [--check]` (generated docs). Plain std
+//! plus the rule compiler.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -8,13 +9,16 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   ci     formatting, clippy (warnings are errors) and every test, as CI runs them
-  wasm   build the release CLI and write the module and its JS glue to target/dist/";
+  wasm   build the release CLI and write the module and its JS glue to target/dist/
+  codegen [--check]
+         regenerate docs/rules.md from policies/ (--check: fail if it is stale)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "ci" => ci(),
         "wasm" => wasm(),
+        "codegen" => codegen(std::env::args().nth(2).as_deref() == Some("--check")),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -91,5 +95,62 @@ fn wasm() -> Result<(), String> {
     )?;
     let size = std::fs::metadata(&out).map_err(|e| e.to_string())?.len();
     eprintln!("{}: {size} bytes", out.display());
+    Ok(())
+}
+
+/// Compiles `policies/` (rules outside `tests/` folders) as the shipped pack.
+fn shipped_pack() -> Result<pchat_guard_lang::Compiled, String> {
+    let mut files = Vec::new();
+    collect(&root().join("policies"), &mut files);
+    files.sort();
+    let mut sources = Vec::new();
+    for file in files {
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let path = file
+            .strip_prefix(root())
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        sources.push(pchat_guard_lang::Source { path, text });
+    }
+    Ok(pchat_guard_lang::compile(
+        "persistent-chat",
+        env!("CARGO_PKG_VERSION"),
+        &sources,
+    ))
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() && entry.file_name() != "tests" {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rules") {
+            out.push(path);
+        }
+    }
+}
+
+fn codegen(check: bool) -> Result<(), String> {
+    let compiled = shipped_pack()?;
+    let bundle = compiled.bundle.ok_or(
+        "the shipped pack does not compile: run `pchat-guard test policies/persistent-chat`",
+    )?;
+    let generated = pchat_guard_lang::docs::rules_markdown(&bundle);
+    let path = root().join("docs").join("rules.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current == generated {
+        eprintln!("{} is up to date", path.display());
+        return Ok(());
+    }
+    if check {
+        return Err(format!(
+            "{} is stale: run `cargo xtask codegen`",
+            path.display()
+        ));
+    }
+    std::fs::write(&path, generated).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}", path.display());
     Ok(())
 }

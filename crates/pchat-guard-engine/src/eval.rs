@@ -198,12 +198,23 @@ fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
     if let (Some(x), Some(y)) = (a.as_bool(), b.as_bool()) {
         return x == y;
     }
+    let is_list = |v: &Val<'_>| {
+        matches!(
+            v,
+            Val::List(_)
+                | Val::Node(Node {
+                    value: Value::Array(_),
+                    ..
+                })
+        )
+    };
     match (a, b) {
         (Val::Node(x), Val::Node(y)) if matches!(x.value, Value::Object(_)) => std::ptr::eq(*x, *y),
-        _ => {
+        _ if is_list(a) && is_list(b) => {
             let (xs, ys) = (a.items(), b.items());
-            !xs.is_empty() && xs.len() == ys.len() && xs.iter().zip(&ys).all(|(x, y)| equal(x, y))
+            xs.len() == ys.len() && xs.iter().zip(&ys).all(|(x, y)| equal(x, y))
         }
+        _ => false,
     }
 }
 
@@ -464,21 +475,19 @@ impl<'a> Evaluator<'a> {
                 collection,
                 key_path,
                 key,
-                rest,
+                body,
             } => {
                 let key = self.eval(key, env).key();
-                let matches: Vec<Val<'a>> = match key {
+                let candidates: Vec<Val<'a>> = match key {
                     Some(k) => self
                         .index(collection, key_path)
                         .get(&k)
                         .map_or_else(Vec::new, |nodes| {
                             nodes.iter().map(|n| Val::Node(n)).collect()
                         }),
-                    None => Vec::new(),
+                    None => Val::Node(self.root).field(collection).items(),
                 };
-                let always = Expr::Lit(Lit::Bool(true));
-                let body = rest.as_deref().unwrap_or(&always);
-                self.quantify(*kind, *slot, matches, body, None, env)
+                self.quantify(*kind, *slot, candidates, body, None, env)
             }
         }
     }

@@ -234,7 +234,9 @@ pub enum Expr {
         key_path: Vec<String>,
         /// The key to match.
         key: Box<Expr>,
-        /// The rest of the condition, if any.
-        rest: Option<Box<Expr>>,
+        /// The whole condition (the equality included): re-checked on each candidate, and used
+        /// to scan every item when the key is not a single value (absent, a list), so that a
+        /// join always answers as the scan it replaces.
+        body: Box<Expr>,
     },
 }

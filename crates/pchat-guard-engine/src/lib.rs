@@ -229,8 +229,9 @@ impl Checker {
         })
     }
 
-    /// What this checker knows: versions, codes and the schema, as JSON.
-    pub fn describe(&self, abi_version: u32) -> String {
+    /// What this checker knows: versions, the pack (name, version, digest) and its rules, the codes
+    /// and the schema, as JSON.
+    pub fn describe(&self, abi_version: u32, pack_digest: Option<&str>) -> String {
         let codes: Vec<serde_json::Value> = Code::ALL
             .iter()
             .map(|c| serde_json::json!({ "code": c.as_str(), "summary": c.summary(), "input_error": c.is_input_error() }))
@@ -243,7 +244,7 @@ impl Checker {
             .collect();
         serde_json::json!({
             "abi_version": abi_version,
-            "pack": self.bundle.as_ref().map(|b| serde_json::json!({ "name": b.name, "version": b.version })),
+            "pack": self.bundle.as_ref().map(|b| serde_json::json!({ "name": b.name, "version": b.version, "digest": pack_digest.map(|d| format!("sha256:{d}")) })),
             "rules": rules,
             "engine_version": ENGINE_VERSION,
             "report_format_version": report::REPORT_FORMAT_VERSION,

@@ -1287,14 +1287,14 @@ fn substitute(expr: Expr, slot: u32, arg: &Expr) -> Expr {
             collection,
             key_path,
             key,
-            rest,
+            body,
         } => Expr::Join {
             kind,
             slot: q,
             collection,
             key_path,
             key: s(key),
-            rest: rest.map(s),
+            body: s(body),
         },
         other => other,
     }
@@ -1320,9 +1320,7 @@ fn mentions(expr: &Expr, slot: u32) -> bool {
             .iter()
             .any(|p| matches!(p, ir::Part::Expr(e) if mentions(e, slot))),
         Expr::Quant { source, body, .. } => mentions(source, slot) || mentions(body, slot),
-        Expr::Join { key, rest, .. } => {
-            mentions(key, slot) || rest.as_ref().is_some_and(|r| mentions(r, slot))
-        }
+        Expr::Join { key, body, .. } => mentions(key, slot) || mentions(body, slot),
     }
 }
 
@@ -1389,25 +1387,24 @@ pub fn lower_join(expr: Expr) -> Expr {
             body: Box::new(body),
         };
     };
-    let equality = conjuncts.remove(position);
-    let Expr::Cmp(_, a, b) = equality else {
+    let Some(Expr::Cmp(_, a, b)) = conjuncts.get(position) else {
         return Expr::Lit(Lit::None);
     };
-    let (key_path, key) = match var_path(&a, slot) {
-        Some(p) if !p.is_empty() && !mentions(&b, slot) => (p, b),
-        _ => (var_path(&b, slot).unwrap_or_default(), a),
+    let (key_path, key) = match var_path(a, slot) {
+        Some(p) if !p.is_empty() && !mentions(b, slot) => (p, (**b).clone()),
+        _ => (var_path(b, slot).unwrap_or_default(), (**a).clone()),
     };
-    let rest = match conjuncts.len() {
-        0 => None,
-        1 => conjuncts.pop().map(Box::new),
-        _ => Some(Box::new(Expr::And(conjuncts))),
+    let body = if conjuncts.len() == 1 {
+        conjuncts.pop().unwrap_or(Expr::Lit(Lit::Bool(true)))
+    } else {
+        Expr::And(conjuncts)
     };
     Expr::Join {
         kind,
         slot,
         collection,
         key_path,
-        key,
-        rest,
+        key: Box::new(key),
+        body: Box::new(body),
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod docs;
 pub mod syntax;
 
 use std::collections::HashMap;

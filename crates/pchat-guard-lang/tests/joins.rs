@@ -88,3 +88,37 @@ fn the_body_keeps_its_clauses() {
     assert!(matches!(rule.body[0], Clause::For { .. }));
     assert!(matches!(rule.body[1], Clause::Where(Expr::Cmp(..))));
 }
+
+#[test]
+fn a_join_answers_as_the_scan_it_replaces_even_for_absent_keys() {
+    // `instance` is optional: half the instances have none, and none equals none.
+    let instances: Vec<String> = (0..40)
+        .map(|i| {
+            let named = if i % 2 == 0 { format!(r#", "instance": "N{}""#, i % 3) } else { String::new() };
+            format!(r#"{{"id": "sql-{i}", "host": "h{i}.contoso.com", "data_center": "dc", "version": "2012", "edition": "standard", "bitness": 64{named}}}"#)
+        })
+        .collect();
+    let text = format!(r#"{{"sql_instances": [{}]}}"#, instances.join(","));
+    let root = parse_json(&text, &Limits::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    let index = LineIndex::new(&text);
+    let run = |condition: &str| {
+        let bundle = rule(condition);
+        let findings = Evaluator::new(&root).run(&bundle, &index);
+        (
+            lowered_to_join(&bundle),
+            findings
+                .iter()
+                .map(|f| f.pointer.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (joined, by_join) = run("other.instance == instance.instance");
+    let (scanned, by_scan) = run("other.instance == instance.instance or false");
+    assert!(joined && !scanned);
+    assert_eq!(by_join, by_scan);
+    assert_eq!(
+        by_join.len(),
+        40,
+        "every instance shares its (possibly absent) name with another"
+    );
+}

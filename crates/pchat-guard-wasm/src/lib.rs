@@ -25,6 +25,9 @@ pub const ABI_VERSION: u32 = 1;
 /// The shipped policy pack, compiled to IR by `build.rs`.
 pub const BUNDLE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.json"));
 
+/// SHA-256 of [`BUNDLE_JSON`], reported by `describe` as the pack's digest.
+pub const BUNDLE_SHA256: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.sha256"));
+
 /// The checker with the shipped pack, built on first use and kept for the life of the instance.
 fn checker() -> Result<&'static Checker, &'static str> {
     static CHECKER: OnceLock<Result<Checker, String>> = OnceLock::new();
@@ -49,7 +52,7 @@ pub fn check_json(request: &[u8]) -> String {
 /// Describes the module as JSON.
 pub fn describe_json() -> String {
     match checker() {
-        Ok(c) => c.describe(ABI_VERSION),
+        Ok(c) => c.describe(ABI_VERSION, Some(BUNDLE_SHA256)),
         Err(e) => error_response(e),
     }
 }

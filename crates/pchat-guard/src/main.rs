@@ -25,6 +25,9 @@ use pchat_guard_engine::{CheckRequest, FileReport, InputFormat, Limits, Response
 /// Checks Persistent Chat Server topology manifests against HA/DR requirements.
 #[derive(Debug, Parser)]
 #[command(name = "pchat-guard", version, about, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 cannot check, 3 internal failure."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,9 +50,37 @@ enum Command {
     Schema,
     /// Print what the module says of itself (versions, rules, codes, schema) as JSON.
     Describe(HostArgs),
+    /// List the rules of the shipped pack (or of `--policies DIR`).
+    Rules(RulesArgs),
+    /// Print the documentation of one rule.
+    Explain {
+        /// The rule id, such as `PCHAT-HA-001`.
+        #[arg(value_name = "RULE")]
+        id: String,
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
     /// Run the policy tests of a rule directory: manifests under `tests/` with the findings they
     /// must produce (`# expect: CODE POINTER` lines, or a `.expect` file beside a JSON case).
     Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// `table` or `json`.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+    /// Describe the rules of this directory instead of the shipped pack.
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+    #[command(flatten)]
+    host: HostArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -158,6 +189,10 @@ mod exit {
 }
 
 fn main() -> ExitCode {
+    let first = std::env::args().nth(1);
+    if matches!(first.as_deref(), Some("--version" | "-V")) {
+        return version();
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
@@ -171,6 +206,8 @@ fn main() -> ExitCode {
         }
         Command::Describe(args) => describe(&args),
         Command::Test(args) => test(&args),
+        Command::Rules(args) => rules(&args, None),
+        Command::Explain { id, rules: args } => rules(&args, Some(&id)),
     }
 }
 
@@ -474,4 +511,129 @@ fn test(args: &TestArgs) -> ExitCode {
     out.push_str(&format!("{passed} passed, {failed} failed\n"));
     emit(&out);
     ExitCode::from(if failed > 0 { exit::FINDINGS } else { 0 })
+}
+
+/// The rules as the module describes them: `(id, severity, title, facts, doc)` as JSON values.
+fn described_rules(host: &HostArgs) -> Result<serde_json::Value, ExitCode> {
+    let described = Host::new(MODULE, host_options(host))
+        .and_then(|h| h.session())
+        .and_then(|mut s| s.describe());
+    match described.map(|json| serde_json::from_str::<serde_json::Value>(&json)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(internal(&HostError::Failure(format!(
+            "unreadable description: {e}"
+        )))),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+fn rules(args: &RulesArgs, explain: Option<&str>) -> ExitCode {
+    let rules: Vec<serde_json::Value> = match &args.policies {
+        Some(dir) => match load_policies(dir) {
+            Some(bundle) => bundle
+                .rules
+                .iter()
+                .map(|r| serde_json::json!({ "id": r.id, "severity": r.severity, "title": r.title, "facts": r.facts, "doc": r.doc }))
+                .collect(),
+            None => return ExitCode::from(exit::CANNOT_CHECK),
+        },
+        None => match described_rules(&args.host) {
+            Ok(described) => described.get("rules").and_then(|r| r.as_array()).cloned().unwrap_or_default(),
+            Err(code) => return code,
+        },
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    if let Some(id) = explain {
+        let Some(rule) = rules
+            .iter()
+            .find(|r| r["id"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(id)))
+        else {
+            let ids: Vec<String> = rules.iter().map(|r| text(&r["id"])).collect();
+            let hint = pchat_guard_engine::schema::did_you_mean(id, ids.iter().map(String::as_str))
+                .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
+            say!("error: no rule `{id}`{hint} (`pchat-guard rules` lists them)");
+            return ExitCode::from(exit::CANNOT_CHECK);
+        };
+        return match args.format {
+            ListFormat::Json => {
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(rule).unwrap_or_default()
+                ));
+                ExitCode::SUCCESS
+            }
+            ListFormat::Table => {
+                let facts: Vec<String> = rule["facts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect();
+                emit(&format!(
+                    "{}: {}\nseverity: {}\nfacts: {}\n\n{}\n",
+                    text(&rule["id"]),
+                    text(&rule["title"]),
+                    text(&rule["severity"]),
+                    facts.join(", "),
+                    text(&rule["doc"]).trim()
+                ));
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    match args.format {
+        ListFormat::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rules).unwrap_or_default()
+        )),
+        ListFormat::Table => {
+            let mut out = format!(
+                "{:<16} {:<8} {:<12} {}\n",
+                "RULE", "SEVERITY", "FACTS", "TITLE"
+            );
+            for rule in &rules {
+                let facts: Vec<String> = rule["facts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect();
+                out.push_str(&format!(
+                    "{:<16} {:<8} {:<12} {}\n",
+                    text(&rule["id"]),
+                    text(&rule["severity"]),
+                    facts.join(","),
+                    text(&rule["title"])
+                ));
+            }
+            emit(&out);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `--version`: the CLI, the module's digest, and the embedded pack's name, version and digest.
+fn version() -> ExitCode {
+    let host = HostArgs {
+        no_cache: false,
+        max_fuel: HostOptions::default().fuel,
+        max_memory_mib: 1024,
+    };
+    let described = match described_rules(&host) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let null = serde_json::Value::Null;
+    let pack = described.get("pack").unwrap_or(&null);
+    emit(&format!(
+        "pchat-guard {}\nmodule sha256:{} (ABI {}, wasmtime {})\npack {} {} {}\n",
+        env!("CARGO_PKG_VERSION"),
+        module::digest(MODULE),
+        described.get("abi_version").unwrap_or(&null),
+        pchat_guard::host::wasmtime_version(),
+        pack.get("name").and_then(|v| v.as_str()).unwrap_or("none"),
+        pack.get("version").and_then(|v| v.as_str()).unwrap_or("-"),
+        pack.get("digest").and_then(|v| v.as_str()).unwrap_or("-"),
+    ));
+    ExitCode::SUCCESS
 }

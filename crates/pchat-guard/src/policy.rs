@@ -134,7 +134,11 @@ pub type Expectation = (String, String);
 pub fn expectations(path: &Path, text: &str) -> Vec<Expectation> {
     let sidecar = path.with_extension("expect");
     let lines: Vec<String> = match std::fs::read_to_string(&sidecar) {
-        Ok(sidecar) => sidecar.lines().map(str::to_string).collect(),
+        Ok(sidecar) => sidecar
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("only:"))
+            .map(str::to_string)
+            .collect(),
         Err(_) => text
             .lines()
             .filter_map(|l| l.trim_start().strip_prefix("# expect:").map(str::to_string))

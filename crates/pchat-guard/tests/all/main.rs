@@ -4,6 +4,7 @@ mod cli;
 mod fixtures;
 mod module;
 mod node;
+mod pack;
 mod robustness;
 mod rules;
 mod support;

@@ -218,6 +218,16 @@ fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
     }
 }
 
+/// What a rule did on one manifest: how many findings, and for each `where` clause how often it
+/// held and how often it did not (the branches `pchat-guard test --coverage` counts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleCoverage {
+    /// Findings the rule produced.
+    pub findings: u64,
+    /// Per `where` clause, in body order: `[times true, times false]`.
+    pub wheres: Vec<[u64; 2]>,
+}
+
 /// The items of a collection grouped by the value at a field path.
 type Index<'a> = HashMap<Key, Vec<&'a Node>>;
 
@@ -225,6 +235,7 @@ type Index<'a> = HashMap<Key, Vec<&'a Node>>;
 pub struct Evaluator<'a> {
     root: &'a Node,
     steps: u64,
+    coverage: HashMap<String, RuleCoverage>,
     ids: HashMap<String, Rc<HashMap<String, &'a Node>>>,
     indexes: HashMap<(String, Vec<String>), Rc<Index<'a>>>,
     pointers: Option<HashMap<usize, String>>,
@@ -236,6 +247,7 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             root,
             steps: 0,
+            coverage: HashMap::new(),
             ids: HashMap::new(),
             indexes: HashMap::new(),
             pointers: None,
@@ -251,10 +263,31 @@ impl<'a> Evaluator<'a> {
     pub fn run(&mut self, bundle: &Bundle, index: &LineIndex<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for rule in &bundle.rules {
+            let wheres = rule
+                .body
+                .iter()
+                .filter(|c| matches!(c, Clause::Where(_)))
+                .count();
+            self.coverage.insert(
+                rule.id.clone(),
+                RuleCoverage {
+                    findings: 0,
+                    wheres: vec![[0, 0]; wheres],
+                },
+            );
             let mut env = vec![Val::None; rule.slots as usize];
+            let before = out.len();
             self.clauses(rule, 0, &mut env, None, index, &mut out);
+            if let Some(c) = self.coverage.get_mut(&rule.id) {
+                c.findings = (out.len() - before) as u64;
+            }
         }
         out
+    }
+
+    /// What each rule did in the runs so far, by rule id.
+    pub fn coverage(&self) -> &HashMap<String, RuleCoverage> {
+        &self.coverage
     }
 
     fn clauses(
@@ -284,7 +317,26 @@ impl<'a> Evaluator<'a> {
                 self.clauses(rule, i + 1, env, subject, index, out);
             }
             Some(Clause::Where(condition)) => {
-                if self.eval(condition, env).truthy() {
+                let held = self.eval(condition, env).truthy();
+                let nth = rule
+                    .body
+                    .iter()
+                    .take(i)
+                    .filter(|c| matches!(c, Clause::Where(_)))
+                    .count();
+                if let Some(counts) = self
+                    .coverage
+                    .get_mut(&rule.id)
+                    .and_then(|c| c.wheres.get_mut(nth))
+                {
+                    let [held_count, failed_count] = counts;
+                    if held {
+                        *held_count += 1;
+                    } else {
+                        *failed_count += 1;
+                    }
+                }
+                if held {
                     self.clauses(rule, i + 1, env, subject, index, out);
                 }
             }

@@ -49,6 +49,9 @@ pub struct CheckRequest {
     /// Bounds on the cost of this manifest.
     #[serde(default)]
     pub limits: Limits,
+    /// Whether the report should say what each rule did (`test --coverage`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coverage: bool,
     /// Rules to evaluate instead of the module's own pack (`check --policies`, `test`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle: Option<ir::Bundle>,
@@ -111,6 +114,7 @@ impl Checker {
             .unwrap_or_else(|| InputFormat::infer(&request.path, text));
         let index = LineIndex::new(text);
         let mut findings = Vec::new();
+        let mut coverage = None;
         let parsed = if text.len() > request.limits.max_bytes {
             Err(parse::InputError {
                 code: Code::Limit,
@@ -152,7 +156,11 @@ impl Checker {
             Ok(root) => {
                 self.check_tree(&root, &index, &mut findings);
                 if let Some(bundle) = request.bundle.as_ref().or(self.bundle.as_ref()) {
-                    findings.extend(eval::Evaluator::new(&root).run(bundle, &index));
+                    let mut evaluator = eval::Evaluator::new(&root);
+                    findings.extend(evaluator.run(bundle, &index));
+                    if request.coverage {
+                        coverage = Some(evaluator.coverage().clone().into_iter().collect());
+                    }
                 }
                 true
             }
@@ -172,6 +180,7 @@ impl Checker {
             input_format,
             checked,
             findings,
+            coverage,
         }
     }
 

@@ -180,6 +180,9 @@ pub struct FileReport {
     pub checked: bool,
     /// The findings, ordered by position, then code.
     pub findings: Vec<Finding>,
+    /// What each rule did, by rule id, when the request asked for coverage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<std::collections::BTreeMap<String, crate::eval::RuleCoverage>>,
 }
 
 /// The formats a manifest can be written in.

@@ -24,6 +24,7 @@ pub fn unreadable(path: &str, message: String, help: Option<String>, at: Positio
             help,
             related: None,
         }],
+        coverage: None,
     }
 }
 

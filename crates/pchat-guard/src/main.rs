@@ -88,6 +88,12 @@ struct TestArgs {
     /// The rule directory (its `*.rules` files; cases in its `tests/` folders).
     #[arg(value_name = "DIR")]
     dir: PathBuf,
+    /// Report which rules fired and which `where` branches (held / did not hold) the cases reached.
+    #[arg(long)]
+    coverage: bool,
+    /// Fail (exit 1) when rule or branch coverage is below this percentage (implies --coverage).
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    threshold: Option<f64>,
     #[command(flatten)]
     host: HostArgs,
 }
@@ -351,6 +357,7 @@ fn check(args: CheckArgs) -> ExitCode {
             path: shown.clone(),
             input_format,
             limits,
+            coverage: false,
             bundle: bundle.clone(),
         };
         let request_json = match serde_json::to_vec(&request) {
@@ -448,6 +455,25 @@ fn test(args: &TestArgs) -> ExitCode {
     };
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut out = String::new();
+    let mut totals: std::collections::BTreeMap<String, pchat_guard_engine::eval::RuleCoverage> =
+        bundle
+            .rules
+            .iter()
+            .map(|r| {
+                let wheres = r
+                    .body
+                    .iter()
+                    .filter(|c| matches!(c, pchat_guard_engine::ir::Clause::Where(_)))
+                    .count();
+                (
+                    r.id.clone(),
+                    pchat_guard_engine::eval::RuleCoverage {
+                        findings: 0,
+                        wheres: vec![[0, 0]; wheres],
+                    },
+                )
+            })
+            .collect();
     for case in &cases {
         let shown = case.display().to_string();
         let text = match std::fs::read_to_string(case) {
@@ -464,6 +490,7 @@ fn test(args: &TestArgs) -> ExitCode {
             path: shown.clone(),
             input_format: None,
             limits: Limits::default(),
+            coverage: args.coverage || args.threshold.is_some(),
             bundle: Some(bundle.clone()),
         };
         let response = serde_json::to_vec(&request)
@@ -478,6 +505,15 @@ fn test(args: &TestArgs) -> ExitCode {
             Ok(Err(e)) => return internal(&HostError::Failure(e.to_string())),
             Err(e) => return internal(&e),
         };
+        for (id, seen) in report.coverage.iter().flatten() {
+            if let Some(total) = totals.get_mut(id) {
+                total.findings += seen.findings;
+                for (t, c) in total.wheres.iter_mut().zip(&seen.wheres) {
+                    t[0] += c[0];
+                    t[1] += c[1];
+                }
+            }
+        }
         report
             .findings
             .retain(|f| scope.is_empty() || scope.contains(&f.code));
@@ -508,9 +544,31 @@ fn test(args: &TestArgs) -> ExitCode {
             }
         }
     }
+    let mut below = false;
+    if args.coverage || args.threshold.is_some() {
+        let (rules_fired, branches_seen, branches) = coverage_report(&totals, &mut out);
+        let rule_pct = percent(rules_fired, totals.len());
+        let branch_pct = percent(branches_seen, branches);
+        out.push_str(&format!(
+            "coverage: rules {rules_fired}/{} ({rule_pct:.1}%), where branches {branches_seen}/{branches} ({branch_pct:.1}%)\n",
+            totals.len()
+        ));
+        if let Some(threshold) = args.threshold {
+            below = rule_pct < threshold || branch_pct < threshold;
+            if below {
+                out.push_str(&format!(
+                    "coverage is below the threshold of {threshold}%\n"
+                ));
+            }
+        }
+    }
     out.push_str(&format!("{passed} passed, {failed} failed\n"));
     emit(&out);
-    ExitCode::from(if failed > 0 { exit::FINDINGS } else { 0 })
+    ExitCode::from(if failed > 0 || below {
+        exit::FINDINGS
+    } else {
+        0
+    })
 }
 
 /// The rules as the module describes them: `(id, severity, title, facts, doc)` as JSON values.
@@ -636,4 +694,50 @@ fn version() -> ExitCode {
         pack.get("digest").and_then(|v| v.as_str()).unwrap_or("-"),
     ));
     ExitCode::SUCCESS
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// Lists rules that never fired and `where` clauses with an outcome no case reached; returns
+/// (rules fired, branch outcomes seen, branch outcomes in all).
+fn coverage_report(
+    totals: &std::collections::BTreeMap<String, pchat_guard_engine::eval::RuleCoverage>,
+    out: &mut String,
+) -> (usize, usize, usize) {
+    let (mut fired, mut seen, mut all) = (0, 0, 0);
+    for (id, c) in totals {
+        if c.findings > 0 {
+            fired += 1;
+        } else {
+            out.push_str(&format!("not covered: {id} never fired\n"));
+        }
+        for (n, [held, failed]) in c.wheres.iter().enumerate() {
+            all += 2;
+            seen += usize::from(*held > 0) + usize::from(*failed > 0);
+            if *held == 0 || *failed == 0 {
+                let missing = if *held == 0 && *failed == 0 {
+                    "was never reached"
+                } else if *held == 0 {
+                    "never held"
+                } else {
+                    "always held"
+                };
+                out.push_str(&format!("not covered: {id} `where` #{} {missing}\n", n + 1));
+            }
+        }
+    }
+    (fired, seen, all)
 }

@@ -19,6 +19,7 @@ fn check_both(source: String, path: &str) {
         path: path.to_string(),
         input_format: None,
         limits: Default::default(),
+        coverage: false,
         bundle: None,
     };
     let native = native_report(&request);
@@ -108,6 +109,7 @@ fn deep_and_explosive_documents_are_limit_findings() {
         path: "deep.json".to_string(),
         input_format: None,
         limits: Default::default(),
+        coverage: false,
         bundle: None,
     });
     assert!(!report.checked);

@@ -200,3 +200,70 @@ fn check_with_custom_policies_and_broken_policies() {
     let (code, _, stderr) = outcome(&cli(&["test", &broken.display().to_string()]));
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn coverage_names_what_the_cases_never_reached_and_the_threshold_fails_the_run() {
+    let (code, stdout, stderr) = outcome(&cli(&[
+        "test",
+        "--threshold",
+        "100",
+        "policies/persistent-chat",
+    ]));
+    assert_eq!(
+        code, 0,
+        "the shipped pack is fully covered: {stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("coverage: rules 29/29 (100.0%), where branches "),
+        "{stdout}"
+    );
+    let dir = scratch("coverage");
+    let _ = std::fs::remove_dir_all(&dir);
+    write(&dir, "custom.rules", CUSTOM_RULE);
+    let manifest =
+        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
+            .unwrap_or_default();
+    write(
+        &dir,
+        "tests/near-miss.yaml",
+        &format!(
+            "# only: CUSTOM-FS-001\n{}",
+            manifest.replace("    pool_type:", "    file_store: fs\n    pool_type:")
+        ),
+    );
+    let (code, stdout, _) = outcome(&cli(&["test", "--coverage", &dir.display().to_string()]));
+    assert_eq!(code, 0, "--coverage alone reports: {stdout}");
+    assert!(
+        stdout.contains("not covered: CUSTOM-FS-001 never fired\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not covered: CUSTOM-FS-001 `where` #1 never held\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("coverage: rules 0/1 (0.0%), where branches 1/2 (50.0%)\n"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = outcome(&cli(&[
+        "test",
+        "--threshold",
+        "50",
+        &dir.display().to_string(),
+    ]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("coverage is below the threshold of 50%"),
+        "{stdout}"
+    );
+    assert_eq!(
+        outcome(&cli(&[
+            "test",
+            "--threshold",
+            "120",
+            &dir.display().to_string()
+        ]))
+        .0,
+        2
+    );
+}

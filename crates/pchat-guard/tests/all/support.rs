@@ -74,6 +74,7 @@ pub fn request_for(path: &Path) -> CheckRequest {
         path: relative(path),
         input_format: None,
         limits: Default::default(),
+        coverage: false,
         bundle: None,
     }
 }

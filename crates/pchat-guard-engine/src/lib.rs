@@ -17,6 +17,7 @@
 
 pub mod checks;
 pub mod eval;
+pub mod image;
 pub mod ir;
 pub mod parse;
 pub mod report;

@@ -28,17 +28,70 @@ pub const BUNDLE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.jso
 /// SHA-256 of [`BUNDLE_JSON`], reported by `describe` as the pack's digest.
 pub const BUNDLE_SHA256: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.sha256"));
 
-/// The checker with the shipped pack, built on first use and kept for the life of the instance.
-fn checker() -> Result<&'static Checker, &'static str> {
-    static CHECKER: OnceLock<Result<Checker, String>> = OnceLock::new();
-    CHECKER
-        .get_or_init(|| {
+/// Where `pchat-guard compile` writes a custom pack: magic, then pointer and length of the image
+/// in memory (zero when the module runs its embedded pack), then the locator's version. The
+/// module exports the static's address as the global `PCG_BUNDLE_LOCATOR`.
+#[repr(C)]
+pub struct Locator {
+    magic: u32,
+    ptr: u32,
+    len: u32,
+    version: u32,
+}
+
+/// The locator, patched by `pchat-guard compile` through a data segment.
+#[unsafe(no_mangle)]
+pub static PCG_BUNDLE_LOCATOR: Locator = Locator {
+    magic: pchat_guard_engine::image::LOCATOR_MAGIC,
+    ptr: 0,
+    len: 0,
+    version: 1,
+};
+
+/// The injected image, if `pchat-guard compile` wrote one.
+fn injected_image() -> Option<&'static [u8]> {
+    // INVARIANT: read volatile, or LTO folds the static and an injected pack is silently ignored.
+    // SAFETY: the static is valid for reads; its fields are plain integers.
+    let locator = unsafe { core::ptr::read_volatile(&raw const PCG_BUNDLE_LOCATOR) };
+    if locator.ptr == 0 || locator.magic != pchat_guard_engine::image::LOCATOR_MAGIC {
+        return None;
+    }
+    // SAFETY: `pchat-guard compile` placed `len` bytes at `ptr` in pages added to the module's
+    // initial memory, which the allocator never hands out (it only grows memory above them).
+    Some(unsafe { core::slice::from_raw_parts(locator.ptr as *const u8, locator.len as usize) })
+}
+
+/// The pack this module runs and its digest: an injected one, else the embedded one.
+fn pack() -> Result<(pchat_guard_engine::ir::Bundle, &'static str), String> {
+    match injected_image() {
+        Some(image) => {
+            let (payload, digest) = pchat_guard_engine::image::decode(image)?;
+            let bundle = serde_json::from_slice(payload)
+                .map_err(|e| format!("the injected rule pack is damaged: {e}"))?;
+            Ok((bundle, digest))
+        }
+        None => {
             let bundle = serde_json::from_str(BUNDLE_JSON)
                 .map_err(|e| format!("the embedded rule pack is damaged: {e}"))?;
-            Checker::new()?.with_bundle(bundle)
+            Ok((bundle, BUNDLE_SHA256))
+        }
+    }
+}
+
+/// The checker with its pack and digest, built on first use and kept for the life of the instance.
+fn checker_and_digest() -> Result<&'static (Checker, &'static str), &'static str> {
+    static CHECKER: OnceLock<Result<(Checker, &'static str), String>> = OnceLock::new();
+    CHECKER
+        .get_or_init(|| {
+            let (bundle, digest) = pack()?;
+            Ok((Checker::new()?.with_bundle(bundle)?, digest))
         })
         .as_ref()
         .map_err(String::as_str)
+}
+
+fn checker() -> Result<&'static Checker, &'static str> {
+    checker_and_digest().map(|(c, _)| c)
 }
 
 /// Answers a JSON check request with a JSON response.
@@ -51,8 +104,8 @@ pub fn check_json(request: &[u8]) -> String {
 
 /// Describes the module as JSON.
 pub fn describe_json() -> String {
-    match checker() {
-        Ok(c) => c.describe(ABI_VERSION, Some(BUNDLE_SHA256)),
+    match checker_and_digest() {
+        Ok((c, digest)) => c.describe(ABI_VERSION, Some(digest)),
         Err(e) => error_response(e),
     }
 }

@@ -308,6 +308,13 @@ impl Session {
         self.take_response(packed)
     }
 
+    /// Copies `len` bytes of the instance's memory at `offset` (for diagnostics and tests).
+    pub fn read_memory(&self, offset: usize, len: usize) -> Option<Vec<u8>> {
+        let mut buffer = vec![0u8; len];
+        self.memory.read(&self.store, offset, &mut buffer).ok()?;
+        Some(buffer)
+    }
+
     /// Copies out a packed response and frees it in the module.
     fn take_response(&mut self, packed: u64) -> Result<String, HostError> {
         let (ptr, len) = ((packed >> 32) as u32, packed as u32);

@@ -13,6 +13,7 @@
 )]
 
 pub mod host;
+pub mod inject;
 pub mod input;
 pub mod module;
 pub mod policy;

@@ -50,6 +50,22 @@ enum Command {
     Schema,
     /// Print what the module says of itself (versions, rules, codes, schema) as JSON.
     Describe(HostArgs),
+    /// Compile a rule directory into a self-contained module (the embedded evaluator plus the
+    /// pack): it runs in every host, through the same ABI, and still imports nothing.
+    Compile {
+        /// The rule directory (its `*.rules` files, outside `tests/` folders).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The module to write.
+        #[arg(short, long, value_name = "FILE.wasm")]
+        output: PathBuf,
+        /// The pack's name, as `describe` and `--version` report it (default: the directory's name).
+        #[arg(long)]
+        pack_name: Option<String>,
+        /// The pack's version.
+        #[arg(long, default_value = "0.0.0")]
+        pack_version: String,
+    },
     /// List the rules of the shipped pack (or of `--policies DIR`).
     Rules(RulesArgs),
     /// Print the documentation of one rule.
@@ -109,6 +125,9 @@ struct HostArgs {
     /// Largest memory the module may use, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=4096))]
     max_memory_mib: u32,
+    /// Run this module (for example one from `pchat-guard compile`) instead of the embedded one.
+    #[arg(long, value_name = "FILE.wasm")]
+    module: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -212,6 +231,12 @@ fn main() -> ExitCode {
         }
         Command::Describe(args) => describe(&args),
         Command::Test(args) => test(&args),
+        Command::Compile {
+            dir,
+            output,
+            pack_name,
+            pack_version,
+        } => compile(&dir, &output, pack_name, pack_version),
         Command::Rules(args) => rules(&args, None),
         Command::Explain { id, rules: args } => rules(&args, Some(&id)),
     }
@@ -236,7 +261,9 @@ fn internal(error: &HostError) -> ExitCode {
 }
 
 fn describe(args: &HostArgs) -> ExitCode {
-    let result = Host::new(MODULE, host_options(args))
+    let result = module_bytes(args)
+        .map_err(|_| HostError::BadModule("unreadable module".into()))
+        .and_then(|m| Host::new(&m, host_options(args)))
         .and_then(|h| h.session())
         .and_then(|mut s| s.describe());
     match result {
@@ -321,7 +348,11 @@ fn check(args: CheckArgs) -> ExitCode {
         },
         None => None,
     };
-    let host = match Host::new(MODULE, host_options(&args.host)) {
+    let bytes = match module_bytes(&args.host) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let host = match Host::new(&bytes, host_options(&args.host)) {
         Ok(h) => h,
         Err(e) => return internal(&e),
     };
@@ -449,7 +480,11 @@ fn test(args: &TestArgs) -> ExitCode {
         );
         return ExitCode::from(exit::CANNOT_CHECK);
     }
-    let mut session = match Host::new(MODULE, host_options(&args.host)).and_then(|h| h.session()) {
+    let bytes = match module_bytes(&args.host) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let mut session = match Host::new(&bytes, host_options(&args.host)).and_then(|h| h.session()) {
         Ok(s) => s,
         Err(e) => return internal(&e),
     };
@@ -573,7 +608,9 @@ fn test(args: &TestArgs) -> ExitCode {
 
 /// The rules as the module describes them: `(id, severity, title, facts, doc)` as JSON values.
 fn described_rules(host: &HostArgs) -> Result<serde_json::Value, ExitCode> {
-    let described = Host::new(MODULE, host_options(host))
+    let described = module_bytes(host)
+        .map_err(|_| HostError::BadModule("unreadable module".into()))
+        .and_then(|m| Host::new(&m, host_options(host)))
         .and_then(|h| h.session())
         .and_then(|mut s| s.describe());
     match described.map(|json| serde_json::from_str::<serde_json::Value>(&json)) {
@@ -676,6 +713,7 @@ fn version() -> ExitCode {
         no_cache: false,
         max_fuel: HostOptions::default().fuel,
         max_memory_mib: 1024,
+        module: None,
     };
     let described = match described_rules(&host) {
         Ok(d) => d,
@@ -740,4 +778,75 @@ fn coverage_report(
         }
     }
     (fired, seen, all)
+}
+
+fn compile(
+    dir: &std::path::Path,
+    output: &std::path::Path,
+    name: Option<String>,
+    version: String,
+) -> ExitCode {
+    let Some(mut bundle) = load_policies(dir) else {
+        return ExitCode::from(exit::CANNOT_CHECK);
+    };
+    if let Some(name) = name {
+        bundle.name = name;
+    }
+    bundle.version = version;
+    let payload = match serde_json::to_vec(&bundle) {
+        Ok(p) => p,
+        Err(e) => return internal(&HostError::Failure(format!("encoding the pack: {e}"))),
+    };
+    let digest = module::digest(&payload);
+    let image = pchat_guard_engine::image::encode(&payload, &digest);
+    let compiled = match pchat_guard::inject::inject(MODULE, &image) {
+        Ok(bytes) => bytes,
+        Err(e) => return internal(&HostError::BadModule(e)),
+    };
+    // Load what was written, as any host will, before calling it done.
+    let options = HostOptions {
+        cache_dir: None,
+        ..HostOptions::default()
+    };
+    let described = Host::new(&compiled, options)
+        .and_then(|h| h.session())
+        .and_then(|mut s| s.describe());
+    match described.map(|d| serde_json::from_str::<serde_json::Value>(&d)) {
+        Ok(Ok(d))
+            if d.pointer("/pack/digest").and_then(|v| v.as_str())
+                == Some(&format!("sha256:{digest}")) => {}
+        Ok(Ok(d)) => {
+            return internal(&HostError::BadModule(format!(
+                "the compiled module does not run the pack: {d}"
+            )));
+        }
+        Ok(Err(e)) => return internal(&HostError::Failure(e.to_string())),
+        Err(e) => return internal(&e),
+    }
+    if let Err(e) = std::fs::write(output, &compiled) {
+        say!("error: cannot write `{}`: {e}", output.display());
+        return ExitCode::from(exit::CANNOT_CHECK);
+    }
+    say!(
+        "wrote `{}`: {} rules of pack `{}` {} (sha256:{digest}), {} bytes",
+        output.display(),
+        bundle.rules.len(),
+        bundle.name,
+        bundle.version,
+        compiled.len()
+    );
+    ExitCode::SUCCESS
+}
+
+/// The module bytes to run: `--module FILE`, else the embedded module.
+fn module_bytes(args: &HostArgs) -> Result<std::borrow::Cow<'static, [u8]>, ExitCode> {
+    match &args.module {
+        None => Ok(std::borrow::Cow::Borrowed(MODULE)),
+        Some(path) => std::fs::read(path)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| {
+                say!("error: cannot read `{}`: {e}", path.display());
+                ExitCode::from(exit::CANNOT_CHECK)
+            }),
+    }
 }

@@ -1,6 +1,7 @@
 //! Integration tests of pchat-guard, built as one binary (fast to link), one module per area.
 
 mod cli;
+mod compile;
 mod fixtures;
 mod module;
 mod node;

@@ -1,0 +1,226 @@
+//! `pchat-guard compile DIR -o FILE.wasm`: a self-contained module for a custom pack that runs
+//! in wasmtime and Node through the same ABI, imports nothing, is reproducible, refuses a
+//! damaged pack, and whose pack the allocator never overwrites.
+
+use pchat_guard::host::{Host, HostOptions};
+use pchat_guard::module::MODULE;
+use pchat_guard_engine::{CheckRequest, Response};
+
+use crate::support::{cli, outcome, root, scratch};
+
+const RULE: &str = r#"
+/// Every pool names its file store.
+rule CUSTOM-FS-001 {
+  severity error
+  title "Pools name a file store"
+  facts F15
+  for pool in persistent_chat_pools
+  where pool.file_store == none
+  report at pool.fqdn message "pool `{pool.id}` names no file store"
+}
+"#;
+
+/// Compiles the custom rule into `dir/custom.wasm`; returns its bytes.
+fn compile(dir: &std::path::Path) -> Vec<u8> {
+    std::fs::create_dir_all(dir.join("rules")).unwrap_or_default();
+    std::fs::write(dir.join("rules/custom.rules"), RULE).unwrap_or_default();
+    let out = dir.join("custom.wasm");
+    let (code, _, stderr) = outcome(&cli(&[
+        "compile",
+        &dir.join("rules").display().to_string(),
+        "-o",
+        &out.display().to_string(),
+        "--pack-name",
+        "custom",
+        "--pack-version",
+        "1.2.3",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("1 rules of pack `custom` 1.2.3"),
+        "{stderr}"
+    );
+    std::fs::read(out).unwrap_or_default()
+}
+
+fn imports(bytes: &[u8]) -> usize {
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .filter_map(Result::ok)
+        .map(|p| match p {
+            wasmparser::Payload::ImportSection(r) => r.count() as usize,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn initial_pages(bytes: &[u8]) -> u64 {
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .filter_map(Result::ok)
+        .find_map(|p| match p {
+            wasmparser::Payload::MemorySection(r) => {
+                r.into_iter().next().and_then(Result::ok).map(|m| m.initial)
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_compiled_module_runs_its_own_pack_in_the_cli_and_imports_nothing() {
+    let dir = scratch("compile-cli");
+    let compiled = compile(&dir);
+    assert_eq!(imports(&compiled), 0);
+    assert!(
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(&compiled)
+            .is_ok()
+    );
+    assert_eq!(
+        compile(&dir),
+        compiled,
+        "compiling twice gives the same bytes"
+    );
+    let module = dir.join("custom.wasm").display().to_string();
+    let (code, stdout, stderr) = outcome(&cli(&[
+        "check",
+        "--format",
+        "json",
+        "--module",
+        &module,
+        "tests/fixtures/manifests/clean-minimal.yaml",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let codes: Vec<&str> = report["files"][0]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["CUSTOM-FS-001"], "only the custom pack runs");
+    let (_, described, _) = outcome(&cli(&["describe", "--module", &module]));
+    let described: serde_json::Value = serde_json::from_str(&described).unwrap_or_default();
+    assert_eq!(described["pack"]["name"], "custom");
+    assert_eq!(described["pack"]["version"], "1.2.3");
+    assert!(
+        described["pack"]["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:") && d.len() == 71)
+    );
+    // The embedded module still runs the shipped pack.
+    let (_, shipped, _) = outcome(&cli(&["describe"]));
+    assert!(shipped.contains("\"name\":\"persistent-chat\""));
+}
+
+#[test]
+fn a_compiled_module_runs_in_node_through_glue_and_raw_abi() {
+    let dir = scratch("compile-node");
+    let compiled = compile(&dir);
+    let pkg = dir.join("pkg");
+    let (code, _, stderr) = outcome(&cli(&[
+        "module",
+        "--out",
+        &dir.join("embedded.wasm").display().to_string(),
+        "--js-out",
+        &pkg.display().to_string(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(pkg.join("pchat_guard_bg.wasm"), &compiled).unwrap_or_default();
+    let output = std::process::Command::new("node")
+        .arg("examples/node/check.mjs")
+        .arg(&pkg)
+        .arg("tests/fixtures/manifests/clean-minimal.yaml")
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("Node.js is required for this test: {e}"));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    assert_eq!(line["glue"], line["raw"]);
+    assert_eq!(line["raw"]["findings"][0]["code"], "CUSTOM-FS-001");
+    assert_eq!(line["raw"]["findings"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_damaged_pack_is_refused_not_trusted() {
+    let dir = scratch("compile-damaged");
+    let mut compiled = compile(&dir);
+    // The image starts at the old end of initial memory; its bytes sit in the last data segment
+    // but one. Find its magic in the file and flip a payload byte.
+    let at = compiled
+        .windows(4)
+        .rposition(|w| w == b"PCGI")
+        .unwrap_or_else(|| panic!("no image in the module"));
+    compiled[at + pchat_guard_engine::image::HEADER_LEN + 5] ^= 0x20;
+    let path = dir.join("damaged.wasm");
+    std::fs::write(&path, &compiled).unwrap_or_default();
+    let (code, _, stderr) = outcome(&cli(&[
+        "check",
+        "--module",
+        &path.display().to_string(),
+        "tests/fixtures/manifests/clean-minimal.yaml",
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("damaged"), "{stderr}");
+}
+
+#[test]
+fn the_allocator_never_overwrites_the_injected_pack() {
+    let dir = scratch("compile-stress");
+    let compiled = compile(&dir);
+    let image_at = initial_pages(MODULE) * 65536;
+    let host = Host::new(
+        &compiled,
+        HostOptions {
+            cache_dir: None,
+            ..HostOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut session = host.session().unwrap_or_else(|e| panic!("{e}"));
+    let at = compiled
+        .windows(4)
+        .rposition(|w| w == b"PCGI")
+        .unwrap_or_default();
+    let len = pchat_guard_engine::image::HEADER_LEN + 400;
+    let expected = compiled[at..at + len].to_vec();
+    assert_eq!(
+        session.read_memory(image_at as usize, len),
+        Some(expected.clone()),
+        "the image is where the locator says"
+    );
+    let mut text = String::from("{\"product\": \"lync2013\", \"data_centers\": [");
+    for i in 0..3_000 {
+        text.push_str(&format!(
+            "{}{{\"id\": \"dc-{i}\", \"time_zone\": \"UTC\"}}",
+            if i > 0 { "," } else { "" }
+        ));
+    }
+    text.push_str("], \"persistent_chat_pools\": [{\"id\": \"p\", \"fqdn\": \"p.contoso.com\", \"site\": \"s\", \"pool_type\": \"multiple_computer\", \"next_hop\": \"fe\", \"servers\": [{\"fqdn\": \"a.contoso.com\", \"data_center\": \"dc-1\", \"active\": true}]}]}");
+    for round in 0..40 {
+        let request = CheckRequest {
+            source: text.clone(),
+            path: format!("big-{round}.json"),
+            input_format: None,
+            limits: Default::default(),
+            coverage: false,
+            bundle: None,
+        };
+        let response = session
+            .check(&serde_json::to_vec(&request).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        match serde_json::from_str::<Response>(&response) {
+            Ok(Response::Ok { report }) => {
+                assert!(report.findings.iter().any(|f| f.code == "CUSTOM-FS-001"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        session.read_memory(image_at as usize, len),
+        Some(expected),
+        "the allocator wrote over the pack"
+    );
+}

@@ -225,8 +225,11 @@ impl Checker {
     /// request gets an error response.
     pub fn handle_json(&self, request: &[u8]) -> String {
         let response = match serde_json::from_slice::<CheckRequest>(request) {
-            Ok(request) => Response::Ok {
-                report: self.check(&request),
+            Ok(request) => match request.bundle.as_ref().map(check_bundle) {
+                Some(Err(message)) => Response::Error { message },
+                _ => Response::Ok {
+                    report: self.check(&request),
+                },
             },
             Err(e) => Response::Error {
                 message: format!("the request is not valid: {e}"),
@@ -267,6 +270,14 @@ impl Checker {
 
 /// Refuses a bundle of another IR format version.
 fn check_bundle(bundle: &ir::Bundle) -> Result<(), String> {
+    // A compiled rule uses a handful of slots; a bundle from elsewhere must not make the
+    // evaluator allocate without bound.
+    if let Some(rule) = bundle.rules.iter().find(|r| r.slots > 4096) {
+        return Err(format!(
+            "rule `{}` of the bundle uses {} variable slots, more than 4096",
+            rule.id, rule.slots
+        ));
+    }
     if bundle.format_version == ir::IR_FORMAT_VERSION {
         Ok(())
     } else {

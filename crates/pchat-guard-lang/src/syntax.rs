@@ -11,6 +11,9 @@ pub type Span = (usize, usize);
 /// Deepest expression nesting the parser accepts.
 const MAX_NESTING: usize = 64;
 
+/// Longest chain of operators (`a + b + ...`) or postfix steps (`a.b.c...`) in one expression.
+const MAX_CHAIN: usize = 256;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
@@ -786,6 +789,23 @@ impl Parser<'_> {
         result
     }
 
+    /// Bounds the length of operator and postfix chains, which build trees as deep as they are
+    /// long (the checker walks them recursively).
+    fn chain_step(&mut self, length: &mut usize) -> R<()> {
+        *length += 1;
+        if *length > MAX_CHAIN {
+            let span = self.span();
+            self.sink.error(
+                "PCL001",
+                self.file,
+                span,
+                format!("an expression chains more than {MAX_CHAIN} operations"),
+            );
+            return Err(Failed);
+        }
+        Ok(())
+    }
+
     fn binary(lhs: E, op: BinOp, rhs: E) -> E {
         let span = (lhs.span.0, rhs.span.1);
         E {
@@ -795,8 +815,10 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> R<E> {
+        let mut length = 0;
         let mut lhs = self.and()?;
         while self.is_kw("or") {
+            self.chain_step(&mut length)?;
             self.bump();
             let rhs = self.and()?;
             lhs = Self::binary(lhs, BinOp::Or, rhs);
@@ -805,8 +827,10 @@ impl Parser<'_> {
     }
 
     fn and(&mut self) -> R<E> {
+        let mut length = 0;
         let mut lhs = self.not()?;
         while self.is_kw("and") {
+            self.chain_step(&mut length)?;
             self.bump();
             let rhs = self.not()?;
             lhs = Self::binary(lhs, BinOp::And, rhs);
@@ -861,8 +885,10 @@ impl Parser<'_> {
     }
 
     fn additive(&mut self) -> R<E> {
+        let mut length = 0;
         let mut lhs = self.multiplicative()?;
         loop {
+            self.chain_step(&mut length)?;
             let op = match self.peek() {
                 Tok::Punct("+") => BinOp::Add,
                 Tok::Punct("-") => BinOp::Sub,
@@ -875,8 +901,10 @@ impl Parser<'_> {
     }
 
     fn multiplicative(&mut self) -> R<E> {
+        let mut length = 0;
         let mut lhs = self.postfix()?;
         while self.is_punct("*") {
+            self.chain_step(&mut length)?;
             self.bump();
             let rhs = self.postfix()?;
             lhs = Self::binary(lhs, BinOp::Mul, rhs);
@@ -885,8 +913,10 @@ impl Parser<'_> {
     }
 
     fn postfix(&mut self) -> R<E> {
+        let mut length = 0;
         let mut e = self.primary()?;
         loop {
+            self.chain_step(&mut length)?;
             if self.is_punct(".") {
                 self.bump();
                 let (name, span) = match self.peek().clone() {

@@ -134,3 +134,41 @@ fn malformed_requests_get_an_error_response_not_a_trap() {
         }
     }
 }
+
+#[test]
+fn hostile_bundles_in_requests_are_refused_not_run() {
+    let mut bundle = crate::support::shipped_bundle();
+    bundle.rules[0].slots = u32::MAX;
+    let request = CheckRequest {
+        source: "{}".to_string(),
+        path: "x.json".to_string(),
+        input_format: None,
+        limits: Default::default(),
+        coverage: false,
+        bundle: Some(bundle),
+    };
+    match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
+        Response::Error { message } => assert!(message.contains("variable slots"), "{message}"),
+        Response::Ok { .. } => panic!("a bundle asking for 4 billion slots was run"),
+    }
+    let mut old_format = crate::support::shipped_bundle();
+    old_format.format_version = 0;
+    let request = CheckRequest {
+        bundle: Some(old_format),
+        ..request
+    };
+    match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
+        Response::Error { message } => {
+            assert!(message.contains("IR format version 0"), "{message}")
+        }
+        Response::Ok { .. } => panic!("a bundle of another IR format was run"),
+    }
+    let mut deep = String::from("{\"source\": \"{}\", \"bundle\": ");
+    deep.push_str(&"[".repeat(100_000));
+    match through_module(deep.as_bytes()) {
+        Response::Error { message } => {
+            assert!(message.starts_with("the request is not valid"), "{message}")
+        }
+        Response::Ok { .. } => panic!("accepted"),
+    }
+}

@@ -267,3 +267,125 @@ fn coverage_names_what_the_cases_never_reached_and_the_threshold_fails_the_run()
         2
     );
 }
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn mutated_and_hostile_rule_files_give_diagnostics_never_a_panic() {
+    const NOISE: &[&str] = &[
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "\"",
+        "\\",
+        ".",
+        ",",
+        "==",
+        "not ",
+        "if ",
+        " then",
+        "{x}",
+        "rule ",
+        "pred ",
+        "é",
+        "\n",
+        "-",
+        "F",
+        "999999999999999999999",
+    ];
+    let mut state = 0x1234_5678_9abc_def1_u64;
+    let mut files = files_in("policies/persistent-chat", &["rules"]);
+    files.extend(files_in("tests/fixtures/rules", &["rules"]));
+    for path in files {
+        let original = std::fs::read_to_string(&path).unwrap_or_default();
+        for _ in 0..25 {
+            let mut text = original.clone();
+            for _ in 0..1 + next(&mut state) % 4 {
+                let mut at = (next(&mut state) as usize) % text.len().max(1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                if next(&mut state) % 2 == 0 {
+                    text.insert_str(at, NOISE[(next(&mut state) as usize) % NOISE.len()]);
+                } else {
+                    let mut end = (at + (next(&mut state) as usize) % 30).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.replace_range(at..end, "");
+                }
+            }
+            let sources = vec![Source {
+                path: "mutated.rules".into(),
+                text,
+            }];
+            let compiled = pchat_guard_lang::compile("m", "0", &sources);
+            let _ = render_diagnostics(&sources, &compiled, false);
+        }
+    }
+    for (text, what) in [
+        (
+            format!(
+                "rule A-1 {{ severity error title \"t\" facts F1 where {}true{} report at product message \"x\" }}",
+                "(".repeat(5_000),
+                ")".repeat(5_000)
+            ),
+            "parentheses",
+        ),
+        (
+            format!(
+                "rule A-1 {{ severity error title \"t\" facts F1 where {}true report at product message \"x\" }}",
+                "not ".repeat(5_000)
+            ),
+            "nots",
+        ),
+        (
+            format!(
+                "rule A-1 {{ severity error title \"t\" facts F1 where product == \"{}\" report at product message \"x\" }}",
+                "{".repeat(3_000)
+            ),
+            "braces",
+        ),
+        ("rule".repeat(10_000), "keywords"),
+        (
+            format!(
+                "rule A-1 {{ severity error title \"t\" facts F1 where product{} == \"x\" report at product message \"x\" }}",
+                ".lower()".repeat(50_000)
+            ),
+            "postfix chain",
+        ),
+        (
+            format!(
+                "rule A-1 {{ severity error title \"t\" facts F1 where 1{} > 0 report at product message \"x\" }}",
+                " + 1".repeat(50_000)
+            ),
+            "operator chain",
+        ),
+        (
+            format!(
+                "rule A-1 {{ severity error title \"t\" facts F1 where true{} report at product message \"x\" }}",
+                " and true".repeat(50_000)
+            ),
+            "and chain",
+        ),
+    ] {
+        let sources = vec![Source {
+            path: "hostile.rules".into(),
+            text,
+        }];
+        let compiled = pchat_guard_lang::compile("h", "0", &sources);
+        assert!(
+            compiled.diagnostics.iter().any(|d| d.level == Level::Error),
+            "{what}: no error"
+        );
+    }
+}

@@ -314,7 +314,7 @@ fn mutated_and_hostile_rule_files_give_diagnostics_never_a_panic() {
                 while !text.is_char_boundary(at) {
                     at -= 1;
                 }
-                if next(&mut state) % 2 == 0 {
+                if next(&mut state).is_multiple_of(2) {
                     text.insert_str(at, NOISE[(next(&mut state) as usize) % NOISE.len()]);
                 } else {
                     let mut end = (at + (next(&mut state) as usize) % 30).min(text.len());

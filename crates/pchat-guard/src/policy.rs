@@ -87,23 +87,10 @@ pub fn render_diagnostics(sources: &[Source], compiled: &Compiled, color: bool) 
             pchat_guard_lang::Level::Error => Level::ERROR,
             pchat_guard_lang::Level::Warning => Level::WARNING,
         };
-        let text = source.text.as_str();
-        let start = d.start.min(text.len());
-        let line_start = text
-            .get(..start)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let line_end = text
-            .get(start..)
-            .and_then(|t| t.find('\n'))
-            .map_or(text.len(), |i| start + i);
-        let line = text.get(..start).map_or(0, |t| t.matches('\n').count()) + 1;
-        let window = text.get(line_start..line_end).unwrap_or("");
-        let end = d.end.clamp(start, line_end);
-        let mut range = (start - line_start)..(end - line_start);
-        if range.is_empty() {
-            range.end = (range.start + 1).min(window.len().max(range.start));
-        }
+        let Some((window, line, range)) = crate::render::line_window(&source.text, d.start, d.end)
+        else {
+            continue;
+        };
         let mut annotation = AnnotationKind::Primary.span(range);
         if let Some(label) = &d.label {
             annotation = annotation.label(label.as_str());

@@ -136,7 +136,13 @@ fn finding_groups<'a>(
         .primary_title(finding.message.as_str())
         .id(finding.code.as_str());
     let start = finding.location.start;
-    let mut group = match source.and_then(|text| line_window(text, finding)) {
+    let mut group = match source.and_then(|text| {
+        line_window(
+            text,
+            finding.location.start.offset,
+            finding.location.end.offset,
+        )
+    }) {
         Some((window, first_line, range)) => {
             let mut annotation = AnnotationKind::Primary.span(range);
             if let Some(label) = &finding.label {
@@ -169,28 +175,30 @@ fn finding_groups<'a>(
     vec![group]
 }
 
-/// The source line of the finding's start, and the finding's byte range within it (a value
-/// that spans several lines is marked on its first line only).
-fn line_window<'a>(
-    text: &'a str,
-    finding: &Finding,
-) -> Option<(&'a str, usize, std::ops::Range<usize>)> {
-    let start = finding.location.start.offset.min(text.len());
-    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+/// The line of `text` holding byte `start`, its 1-based number, and the range `start..end`
+/// within it: a span over several lines is marked on its first line only, an empty one on one
+/// character. Shared by findings and compiler diagnostics.
+pub fn line_window(
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Option<(&str, usize, std::ops::Range<usize>)> {
+    let start = start.min(text.len());
+    let before = text.get(..start)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line_end = text
         .get(start..)?
         .find('\n')
         .map_or(text.len(), |i| start + i);
     let window = text.get(line_start..line_end)?;
-    let end = finding.location.end.offset.clamp(start, line_end);
+    let end = end.clamp(start, line_end);
     let mut range = (start - line_start)..(end - line_start);
     if range.is_empty() {
-        // Point at one character (or the end of the line).
         let next = window
             .get(range.start..)
             .and_then(|r| r.chars().next())
             .map_or(0, char::len_utf8);
         range.end = range.start + next;
     }
-    Some((window, finding.location.start.line, range))
+    Some((window, before.matches('\n').count() + 1, range))
 }

@@ -12,6 +12,7 @@
     )
 )]
 
+pub mod formats;
 pub mod host;
 pub mod inject;
 pub mod input;

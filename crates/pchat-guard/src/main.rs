@@ -159,8 +159,16 @@ struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
+    /// rustc-style snippets with line:column, for people.
     Human,
+    /// The run report (schemas/report.schema.json).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML: a test case per rule and file.
+    Junit,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -424,6 +432,40 @@ fn check(args: CheckArgs) -> ExitCode {
             Err(e) => return internal(&HostError::Failure(format!("encoding the report: {e}"))),
         },
         Format::Human => render::human(&report, &sources, use_color(args.color)),
+        Format::Github => pchat_guard::formats::github(&report),
+        Format::Sarif | Format::Junit => {
+            let described = match session
+                .describe()
+                .map(|d| serde_json::from_str::<serde_json::Value>(&d))
+            {
+                Ok(Ok(d)) => d,
+                Ok(Err(e)) => {
+                    return internal(&HostError::Failure(format!("unreadable description: {e}")));
+                }
+                Err(e) => return internal(&e),
+            };
+            let mut metas = pchat_guard::formats::rule_metas(&described);
+            if let Some(custom) = &bundle {
+                metas.retain(|m| m.id.starts_with("PCG-"));
+                metas.extend(custom.rules.iter().map(|r| pchat_guard::formats::RuleMeta {
+                    id: r.id.clone(),
+                    severity: r.severity,
+                    title: r.title.clone(),
+                    doc: r.doc.clone(),
+                }));
+            }
+            if matches!(args.format, Format::Sarif) {
+                match serde_json::to_string_pretty(&pchat_guard::formats::sarif(&report, &metas)) {
+                    Ok(text) => text + "\n",
+                    Err(e) => return internal(&HostError::Failure(format!("encoding SARIF: {e}"))),
+                }
+            } else {
+                match pchat_guard::formats::junit(&report, &metas) {
+                    Ok(xml) => xml + "\n",
+                    Err(e) => return internal(&HostError::Failure(e)),
+                }
+            }
+        }
     };
     let mut stdout = std::io::stdout().lock();
     if stdout

@@ -3,6 +3,7 @@
 mod cli;
 mod compile;
 mod fixtures;
+mod formats;
 mod module;
 mod node;
 mod pack;

@@ -1,0 +1,263 @@
+//! Machine formats for pipelines, all made from the one run report: SARIF 2.1.0 (GitHub code
+//! scanning), JUnit XML, and GitHub Actions workflow annotations.
+
+use pchat_guard_engine::{FileReport, Finding, Severity};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use serde_json::{Value, json};
+
+use crate::render::RunReport;
+
+/// What a report format needs to know of a rule or code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// Rule id or `PCG-*` code.
+    pub id: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line.
+    pub title: String,
+    /// Markdown documentation (may be empty).
+    pub doc: String,
+}
+
+/// Rules and codes from the module's `describe` answer.
+pub fn rule_metas(described: &Value) -> Vec<RuleMeta> {
+    let text = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut metas: Vec<RuleMeta> = described
+        .get("codes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| RuleMeta {
+            id: text(c, "code"),
+            severity: Severity::Error,
+            title: text(c, "summary"),
+            doc: String::new(),
+        })
+        .collect();
+    metas.extend(
+        described
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|r| RuleMeta {
+                id: text(r, "id"),
+                severity: match text(r, "severity").as_str() {
+                    "warning" => Severity::Warning,
+                    "info" => Severity::Info,
+                    _ => Severity::Error,
+                },
+                title: text(r, "title"),
+                doc: text(r, "doc"),
+            }),
+    );
+    metas
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A path as a repository-relative URI: forward slashes, no `./`.
+fn uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.trim_start_matches("./");
+    path.chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '%' => "%25".to_string(),
+            '#' => "%23".to_string(),
+            '?' => "%3F".to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// SARIF 2.1.0, as GitHub code scanning accepts it.
+pub fn sarif(report: &RunReport, rules: &[RuleMeta]) -> Value {
+    let driver_rules: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            let first_paragraph = r.doc.split("\n\n").next().unwrap_or_default().replace('\n', " ");
+            json!({
+                "id": r.id,
+                "shortDescription": { "text": r.title },
+                "fullDescription": { "text": if first_paragraph.is_empty() { r.title.clone() } else { first_paragraph } },
+                "help": { "text": if r.doc.is_empty() { r.title.clone() } else { r.doc.clone() }, "markdown": if r.doc.is_empty() { r.title.clone() } else { r.doc.clone() } },
+                "defaultConfiguration": { "level": sarif_level(r.severity) },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for file in &report.files {
+        for f in &file.findings {
+            let mut result = json!({
+                "ruleId": f.code,
+                "level": sarif_level(f.severity),
+                "message": { "text": match &f.help { Some(help) => format!("{}\n\nHelp: {help}", f.message), None => f.message.clone() } },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&file.path) },
+                        "region": {
+                            "startLine": f.location.start.line,
+                            "startColumn": f.location.start.column,
+                            "endLine": f.location.end.line.max(f.location.start.line),
+                            "endColumn": if f.location.end.line > f.location.start.line { f.location.end.column } else { f.location.end.column.max(f.location.start.column + 1) },
+                        }
+                    },
+                    "logicalLocations": [{ "fullyQualifiedName": f.pointer, "kind": "element" }],
+                }],
+                "partialFingerprints": { "pchatGuard/v1": fingerprint(file, f) },
+            });
+            if let (Some(index), Some(map)) = (
+                rules.iter().position(|r| r.id == f.code),
+                result.as_object_mut(),
+            ) {
+                map.insert("ruleIndex".to_string(), json!(index));
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "pchat-guard",
+                "version": report.tool.version,
+                "informationUri": "https://example.invalid/pchat-guard",
+                "rules": driver_rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+/// A stable identity of a finding across runs: rule, file, pointer and message.
+pub fn fingerprint(file: &FileReport, finding: &Finding) -> String {
+    let text = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        finding.code, file.path, finding.pointer, finding.message
+    );
+    crate::module::digest(text.as_bytes())
+        .chars()
+        .take(32)
+        .collect()
+}
+
+/// Escapes workflow-command data (the message).
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value (file, title).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow annotations, one line per finding.
+pub fn github(report: &RunReport) -> String {
+    let mut out = String::new();
+    for file in &report.files {
+        for f in &file.findings {
+            let command = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "notice",
+            };
+            let message = match &f.help {
+                Some(help) => format!("{}\n{help}", f.message),
+                None => f.message.clone(),
+            };
+            out.push_str(&format!(
+                "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+                escape_property(&file.path),
+                f.location.start.line,
+                f.location.start.column,
+                f.location.end.line,
+                f.location.end.column,
+                escape_property(&f.code),
+                escape_data(&message)
+            ));
+        }
+    }
+    out
+}
+
+/// JUnit XML: one suite per file, one test case per rule (or code) and file; a finding is a
+/// failure of its case, a file that could not be checked an error.
+pub fn junit(report: &RunReport, rules: &[RuleMeta]) -> Result<String, String> {
+    let mut junit = quick_junit::Report::new("pchat-guard");
+    for file in &report.files {
+        let mut suite = TestSuite::new(file.path.as_str());
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        for f in &file.findings {
+            if !ids.contains(&f.code.as_str()) {
+                ids.push(&f.code);
+            }
+        }
+        for id in ids {
+            let findings: Vec<&Finding> = file.findings.iter().filter(|f| f.code == id).collect();
+            let status = if findings.is_empty() {
+                if file.checked {
+                    TestCaseStatus::success()
+                } else {
+                    TestCaseStatus::skipped()
+                }
+            } else {
+                let kind = if file.checked {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
+                let mut status = TestCaseStatus::non_success(kind);
+                let first = findings
+                    .first()
+                    .map_or(String::new(), |f| f.message.clone());
+                status.set_message(format!(
+                    "{} finding{}: {first}",
+                    findings.len(),
+                    if findings.len() == 1 { "" } else { "s" }
+                ));
+                status.set_description(
+                    findings
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{}:{}:{}: {} {} ({})",
+                                file.path,
+                                f.location.start.line,
+                                f.location.start.column,
+                                f.severity.as_str(),
+                                f.message,
+                                f.pointer
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                status
+            };
+            let mut case = TestCase::new(id, status);
+            case.set_classname(file.path.as_str());
+            suite.add_test_case(case);
+        }
+        junit.add_test_suite(suite);
+    }
+    junit
+        .to_string()
+        .map_err(|e| format!("cannot write JUnit XML: {e}"))
+}

@@ -161,7 +161,7 @@ struct CheckArgs {
 enum Format {
     /// rustc-style snippets with line:column, for people.
     Human,
-    /// The run report (schemas/report.schema.json).
+    /// The run report, as `schemas/report.schema.json` describes it.
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,

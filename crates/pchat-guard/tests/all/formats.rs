@@ -167,3 +167,30 @@ fn github_annotations_escape_paths_and_messages() {
         )
     );
 }
+
+#[test]
+fn the_json_report_follows_its_schema() {
+    let (_, stdout) = run_format("json");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/report.schema.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("the report schema is not JSON: {e}"));
+    assert!(
+        jsonschema::meta::is_valid(&schema),
+        "the report schema is not a valid JSON Schema"
+    );
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(report["files"].as_array().is_some_and(|f| f.len() > 20));
+    // The schema would catch a report that drifted: a finding without a location fails it.
+    let mut broken = report.clone();
+    if let Some(f) = broken["files"][0]["findings"][0].as_object_mut() {
+        f.remove("location");
+    }
+    assert!(!validator.is_valid(&broken));
+}

@@ -363,6 +363,7 @@ impl<'a> Evaluator<'a> {
             label: Some(rule.title.clone()),
             help,
             related: None,
+            waived: None,
         }
     }
 

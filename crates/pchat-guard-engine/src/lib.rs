@@ -24,6 +24,7 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod value;
+pub mod waiver;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +57,13 @@ pub struct CheckRequest {
     /// Rules to evaluate instead of the module's own pack (`check --policies`, `test`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle: Option<ir::Bundle>,
+    /// Today's date (`YYYY-MM-DD`), to tell whether waivers have expired; the engine reads no
+    /// clock. Without it, a waiver with an `expires` date does not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<String>,
+    /// Waivers from outside the manifest (a waiver file), applied after the manifest's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<waiver::ExternalWaiver>,
 }
 
 /// The answer to a JSON request: a report, or why the request itself was unusable.
@@ -151,18 +159,38 @@ impl Checker {
                     label: None,
                     help: e.help,
                     related: None,
+                    waived: None,
                 });
                 false
             }
             Ok(root) => {
                 self.check_tree(&root, &index, &mut findings);
-                if let Some(bundle) = request.bundle.as_ref().or(self.bundle.as_ref()) {
+                let bundle = request.bundle.as_ref().or(self.bundle.as_ref());
+                if let Some(bundle) = bundle {
                     let mut evaluator = eval::Evaluator::new(&root);
                     findings.extend(evaluator.run(bundle, &index));
                     if request.coverage {
                         coverage = Some(evaluator.coverage().clone().into_iter().collect());
                     }
                 }
+                let rules: Vec<&str> = bundle
+                    .iter()
+                    .flat_map(|b| &b.rules)
+                    .map(|r| r.id.as_str())
+                    .collect();
+                let today = request
+                    .today
+                    .as_deref()
+                    .and_then(|d| waiver::Date::parse(d).ok());
+                waiver::apply(
+                    &root,
+                    &index,
+                    &request.path,
+                    &request.waivers,
+                    &rules,
+                    today,
+                    &mut findings,
+                );
                 true
             }
         };
@@ -199,6 +227,7 @@ impl Checker {
                 label: Some(p.label),
                 help: Some(p.help),
                 related: p.related.map(|s| index.location(s)),
+                waived: None,
             });
         }
         let json = root.to_json();
@@ -217,6 +246,7 @@ impl Checker {
                 label: v.label,
                 help: v.help,
                 related: None,
+                waived: None,
             });
         }
     }
@@ -227,8 +257,13 @@ impl Checker {
         let response = match serde_json::from_slice::<CheckRequest>(request) {
             Ok(request) => match request.bundle.as_ref().map(check_bundle) {
                 Some(Err(message)) => Response::Error { message },
-                _ => Response::Ok {
-                    report: self.check(&request),
+                _ => match request.today.as_deref().map(waiver::Date::parse) {
+                    Some(Err(e)) => Response::Error {
+                        message: format!("`today`: {e}"),
+                    },
+                    _ => Response::Ok {
+                        report: self.check(&request),
+                    },
                 },
             },
             Err(e) => Response::Error {
@@ -247,7 +282,7 @@ impl Checker {
     pub fn describe(&self, abi_version: u32, pack_digest: Option<&str>) -> String {
         let codes: Vec<serde_json::Value> = Code::ALL
             .iter()
-            .map(|c| serde_json::json!({ "code": c.as_str(), "summary": c.summary(), "input_error": c.is_input_error() }))
+            .map(|c| serde_json::json!({ "code": c.as_str(), "summary": c.summary(), "severity": c.severity(), "input_error": c.is_input_error() }))
             .collect();
         let rules: Vec<serde_json::Value> = self
             .bundle

@@ -67,11 +67,21 @@ pub enum Code {
     SchemaUnique,
     /// Any other schema violation.
     Schema,
+    /// A waiver names no rule of the pack (or a `PCG-*` code, which cannot be waived).
+    WaiverUnknownRule,
+    /// A waiver has expired (or cannot be dated): it does not apply.
+    WaiverExpired,
+    /// A waiver waives no finding.
+    WaiverUnused,
+    /// A waiver file is not a list of well-formed waivers (raised by hosts).
+    WaiverFile,
+    /// A baseline file is not a well-formed baseline (raised by hosts).
+    BaselineFile,
 }
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 21] = [
         Code::Unreadable,
         Code::Syntax,
         Code::Limit,
@@ -88,6 +98,11 @@ impl Code {
         Code::SchemaSize,
         Code::SchemaUnique,
         Code::Schema,
+        Code::WaiverUnknownRule,
+        Code::WaiverExpired,
+        Code::WaiverUnused,
+        Code::WaiverFile,
+        Code::BaselineFile,
     ];
 
     /// The stable code as it appears in reports.
@@ -109,6 +124,11 @@ impl Code {
             Code::SchemaSize => "PCG-SCHEMA-SIZE",
             Code::SchemaUnique => "PCG-SCHEMA-UNIQUE",
             Code::Schema => "PCG-SCHEMA",
+            Code::WaiverUnknownRule => "PCG-WAIVER-UNKNOWN-RULE",
+            Code::WaiverExpired => "PCG-WAIVER-EXPIRED",
+            Code::WaiverUnused => "PCG-WAIVER-UNUSED",
+            Code::WaiverFile => "PCG-WAIVER-FILE",
+            Code::BaselineFile => "PCG-BASELINE-FILE",
         }
     }
 
@@ -131,6 +151,19 @@ impl Code {
             Code::SchemaSize => "too few or too many items or characters",
             Code::SchemaUnique => "items that must be unique are not",
             Code::Schema => "another schema violation",
+            Code::WaiverUnknownRule => "a waiver names no rule of the pack",
+            Code::WaiverExpired => "a waiver has expired and no longer applies",
+            Code::WaiverUnused => "a waiver waives no finding",
+            Code::WaiverFile => "the waiver file is not a list of well-formed waivers",
+            Code::BaselineFile => "the baseline file is not a well-formed baseline",
+        }
+    }
+
+    /// The severity of a finding with this code.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::WaiverExpired | Code::WaiverUnused => Severity::Warning,
+            _ => Severity::Error,
         }
     }
 
@@ -138,7 +171,12 @@ impl Code {
     pub fn is_input_error(self) -> bool {
         matches!(
             self,
-            Code::Unreadable | Code::Syntax | Code::Limit | Code::Empty
+            Code::Unreadable
+                | Code::Syntax
+                | Code::Limit
+                | Code::Empty
+                | Code::WaiverFile
+                | Code::BaselineFile
         )
     }
 }
@@ -165,6 +203,9 @@ pub struct Finding {
     /// Another place that explains this one, such as the first of two duplicates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related: Option<Location>,
+    /// Set when a waiver accepts the finding: it is still reported, but does not fail the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<crate::waiver::Waived>,
 }
 
 /// The result of checking one manifest.

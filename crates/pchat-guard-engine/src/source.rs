@@ -41,6 +41,23 @@ pub struct Location {
     pub end: Position,
 }
 
+impl Position {
+    /// The start of a text: line 1, column 1.
+    pub const START: Position = Position {
+        line: 1,
+        column: 1,
+        offset: 0,
+    };
+}
+
+impl Location {
+    /// The empty location at the start of a text.
+    pub const START: Location = Location {
+        start: Position::START,
+        end: Position::START,
+    };
+}
+
 /// Line starts of a text, to turn byte offsets into lines and columns and back.
 #[derive(Debug)]
 pub struct LineIndex<'a> {

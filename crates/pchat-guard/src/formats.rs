@@ -35,7 +35,11 @@ pub fn rule_metas(described: &Value) -> Vec<RuleMeta> {
         .flatten()
         .map(|c| RuleMeta {
             id: text(c, "code"),
-            severity: Severity::Error,
+            severity: match text(c, "severity").as_str() {
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                _ => Severity::Error,
+            },
             title: text(c, "summary"),
             doc: String::new(),
         })
@@ -83,8 +87,10 @@ fn uri(path: &str) -> String {
         .collect()
 }
 
-/// SARIF 2.1.0, as GitHub code scanning accepts it.
-pub fn sarif(report: &RunReport, rules: &[RuleMeta]) -> Value {
+/// SARIF 2.1.0, as GitHub code scanning accepts it. Waived findings carry a suppression
+/// (`inSource` for the manifest's own waivers, `external` for a waiver file); with a baseline,
+/// every result reported is `new`.
+pub fn sarif(report: &RunReport, rules: &[RuleMeta], with_baseline: bool) -> Value {
     let driver_rules: Vec<Value> = rules
         .iter()
         .map(|r| {
@@ -119,25 +125,51 @@ pub fn sarif(report: &RunReport, rules: &[RuleMeta]) -> Value {
                 }],
                 "partialFingerprints": { "pchatGuard/v1": fingerprint(file, f) },
             });
-            if let (Some(index), Some(map)) = (
-                rules.iter().position(|r| r.id == f.code),
-                result.as_object_mut(),
-            ) {
-                map.insert("ruleIndex".to_string(), json!(index));
+            if let Some(map) = result.as_object_mut() {
+                if let Some(index) = rules.iter().position(|r| r.id == f.code) {
+                    map.insert("ruleIndex".to_string(), json!(index));
+                }
+                if let Some(w) = &f.waived {
+                    let kind = if w.origin.path == file.path {
+                        "inSource"
+                    } else {
+                        "external"
+                    };
+                    map.insert(
+                        "suppressions".to_string(),
+                        json!([{
+                            "kind": kind,
+                            "status": "accepted",
+                            "justification": w.reason,
+                            "location": { "physicalLocation": {
+                                "artifactLocation": { "uri": uri(&w.origin.path) },
+                                "region": { "startLine": w.origin.location.start.line, "startColumn": w.origin.location.start.column },
+                            }},
+                        }]),
+                    );
+                }
+                if with_baseline {
+                    map.insert("baselineState".to_string(), json!("new"));
+                }
             }
             results.push(result);
         }
+    }
+    let mut driver = json!({
+        "name": "pchat-guard",
+        "version": report.tool.version,
+        "rules": driver_rules,
+    });
+    // The project's home, once it has one (`repository` in Cargo.toml); never a placeholder.
+    let home = env!("CARGO_PKG_REPOSITORY");
+    if let (false, Some(map)) = (home.is_empty(), driver.as_object_mut()) {
+        map.insert("informationUri".to_string(), json!(home));
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "pchat-guard",
-                "version": report.tool.version,
-                "informationUri": "https://example.invalid/pchat-guard",
-                "rules": driver_rules,
-            }},
+            "tool": { "driver": driver },
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
@@ -148,7 +180,10 @@ pub fn sarif(report: &RunReport, rules: &[RuleMeta]) -> Value {
 pub fn fingerprint(file: &FileReport, finding: &Finding) -> String {
     let text = format!(
         "{}\u{0}{}\u{0}{}\u{0}{}",
-        finding.code, file.path, finding.pointer, finding.message
+        finding.code,
+        crate::waivers::normalize(&file.path),
+        finding.pointer,
+        finding.message
     );
     crate::module::digest(text.as_bytes())
         .chars()
@@ -174,14 +209,20 @@ pub fn github(report: &RunReport) -> String {
     for file in &report.files {
         for f in &file.findings {
             let command = match f.severity {
+                _ if f.waived.is_some() => "notice",
                 Severity::Error => "error",
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
             };
-            let message = match &f.help {
+            let mut message = match &f.help {
                 Some(help) => format!("{}\n{help}", f.message),
                 None => f.message.clone(),
             };
+            let mut title = f.code.clone();
+            if let Some(w) = &f.waived {
+                title.push_str(" (waived)");
+                message.push_str(&format!("\nWaived: {}", w.reason));
+            }
             out.push_str(&format!(
                 "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
                 escape_property(&file.path),
@@ -189,7 +230,7 @@ pub fn github(report: &RunReport) -> String {
                 f.location.start.column,
                 f.location.end.line,
                 f.location.end.column,
-                escape_property(&f.code),
+                escape_property(&title),
                 escape_data(&message)
             ));
         }
@@ -198,7 +239,8 @@ pub fn github(report: &RunReport) -> String {
 }
 
 /// JUnit XML: one suite per file, one test case per rule (or code) and file; a finding is a
-/// failure of its case, a file that could not be checked an error.
+/// failure of its case, a file that could not be checked an error, and a case whose findings are
+/// all waived is skipped.
 pub fn junit(report: &RunReport, rules: &[RuleMeta]) -> Result<String, String> {
     let mut junit = quick_junit::Report::new("pchat-guard");
     for file in &report.files {
@@ -211,7 +253,21 @@ pub fn junit(report: &RunReport, rules: &[RuleMeta]) -> Result<String, String> {
         }
         for id in ids {
             let findings: Vec<&Finding> = file.findings.iter().filter(|f| f.code == id).collect();
-            let status = if findings.is_empty() {
+            let open: Vec<&Finding> = findings
+                .iter()
+                .copied()
+                .filter(|f| f.waived.is_none())
+                .collect();
+            let status = if !findings.is_empty() && open.is_empty() {
+                let mut status = TestCaseStatus::skipped();
+                let reasons: Vec<&str> = findings
+                    .iter()
+                    .filter_map(|f| f.waived.as_ref())
+                    .map(|w| w.reason.as_str())
+                    .collect();
+                status.set_message(format!("waived: {}", reasons.join("; ")));
+                status
+            } else if findings.is_empty() {
                 if file.checked {
                     TestCaseStatus::success()
                 } else {
@@ -224,24 +280,23 @@ pub fn junit(report: &RunReport, rules: &[RuleMeta]) -> Result<String, String> {
                     NonSuccessKind::Error
                 };
                 let mut status = TestCaseStatus::non_success(kind);
-                let first = findings
-                    .first()
-                    .map_or(String::new(), |f| f.message.clone());
+                let first = open.first().map_or(String::new(), |f| f.message.clone());
                 status.set_message(format!(
                     "{} finding{}: {first}",
-                    findings.len(),
-                    if findings.len() == 1 { "" } else { "s" }
+                    open.len(),
+                    if open.len() == 1 { "" } else { "s" }
                 ));
                 status.set_description(
                     findings
                         .iter()
                         .map(|f| {
                             format!(
-                                "{}:{}:{}: {} {} ({})",
+                                "{}:{}:{}: {}{} {} ({})",
                                 file.path,
                                 f.location.start.line,
                                 f.location.start.column,
                                 f.severity.as_str(),
+                                if f.waived.is_some() { " (waived)" } else { "" },
                                 f.message,
                                 f.pointer
                             )

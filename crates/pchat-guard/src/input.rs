@@ -23,6 +23,7 @@ pub fn unreadable(path: &str, message: String, help: Option<String>, at: Positio
             label: None,
             help,
             related: None,
+            waived: None,
         }],
         coverage: None,
     }
@@ -33,6 +34,117 @@ const START: Position = Position {
     column: 1,
     offset: 0,
 };
+
+/// One input to check: what was named (a path, or `-` for standard input) and the name reports
+/// show for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The path to read, or `-`.
+    pub path: String,
+    /// The name in reports.
+    pub shown: String,
+}
+
+/// The extensions of manifest files picked up from directories.
+pub const MANIFEST_EXTENSIONS: [&str; 3] = ["json", "yaml", "yml"];
+
+/// Expands the inputs named on the command line. A directory stands for the `.json`, `.yaml`
+/// and `.yml` files under it, at any depth, skipping hidden and git-ignored files and not
+/// following symbolic links; a file named directly is always read. `-` is standard input, shown
+/// as `stdin_name`. Inputs come back sorted by name, each once; `skip` are files never picked up
+/// from a directory (the waiver and baseline files). A directory that cannot be walked, or that
+/// holds no manifest, is a report that fails the run.
+pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>, Vec<FileReport>) {
+    let skip: Vec<std::path::PathBuf> = skip
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let mut inputs = Vec::new();
+    let mut problems = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            inputs.push(Input {
+                path: arg.clone(),
+                shown: stdin_name.to_string(),
+            });
+            continue;
+        }
+        if !Path::new(arg).is_dir() {
+            inputs.push(Input {
+                path: arg.clone(),
+                shown: arg.clone(),
+            });
+            continue;
+        }
+        let before = inputs.len();
+        let walker = ignore::WalkBuilder::new(arg)
+            .standard_filters(true)
+            .follow_links(false)
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let path = entry.path();
+                    let is_manifest = entry.file_type().is_some_and(|t| t.is_file())
+                        && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                            MANIFEST_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                        });
+                    let skipped = std::fs::canonicalize(path).is_ok_and(|p| skip.contains(&p));
+                    if is_manifest && !skipped {
+                        let shown = path.to_string_lossy().replace('\\', "/");
+                        inputs.push(Input {
+                            path: path.to_string_lossy().into_owned(),
+                            shown,
+                        });
+                    }
+                }
+                Err(e) => {
+                    let (path, message) = walk_error(arg, &e);
+                    problems.push(unreadable(&path, message, None, START));
+                }
+            }
+        }
+        if inputs.len() == before {
+            problems.push(unreadable(
+                arg,
+                format!("`{arg}` holds no manifest (no `.json`, `.yaml` or `.yml` file)"),
+                Some("name a directory with manifests, or the manifest files".to_string()),
+                START,
+            ));
+        }
+    }
+    // `a.yaml` and `./a.yaml` are one file: the first spelling given is kept.
+    let key = |i: &Input| crate::waivers::normalize(&i.shown);
+    inputs.sort_by_key(key);
+    inputs.dedup_by(|a, b| key(a) == key(b));
+    (inputs, problems)
+}
+
+/// The path and message of an error met while walking a directory.
+fn walk_error(root: &str, error: &ignore::Error) -> (String, String) {
+    let mut error = error;
+    let mut path = None;
+    loop {
+        match error {
+            ignore::Error::WithPath { path: p, err } => {
+                path = Some(p.to_string_lossy().into_owned());
+                error = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = err;
+            }
+            ignore::Error::Io(io) => {
+                let path = path.unwrap_or_else(|| root.to_string());
+                let message = format!("cannot read `{path}`: {}", io_reason(io));
+                return (path, message);
+            }
+            other => {
+                let path = path.unwrap_or_else(|| root.to_string());
+                return (path.clone(), format!("cannot walk `{path}`: {other}"));
+            }
+        }
+    }
+}
 
 /// Reads a manifest file, or stdin for `-`, as UTF-8 text within the size limit.
 pub fn read(path: &str, shown_as: &str, limits: &Limits) -> Result<String, FileReport> {

@@ -12,6 +12,7 @@
     )
 )]
 
+pub mod baseline;
 pub mod formats;
 pub mod host;
 pub mod inject;
@@ -19,3 +20,5 @@ pub mod input;
 pub mod module;
 pub mod policy;
 pub mod render;
+pub mod settings;
+pub mod waivers;

@@ -20,6 +20,7 @@ use pchat_guard::input;
 use pchat_guard::module::{self, MODULE};
 use pchat_guard::render::{self, RunReport};
 use pchat_guard_engine::ir::Bundle;
+use pchat_guard_engine::waiver::Date;
 use pchat_guard_engine::{CheckRequest, FileReport, InputFormat, Limits, Response, Severity};
 
 /// Checks Persistent Chat Server topology manifests against HA/DR requirements.
@@ -132,8 +133,9 @@ struct HostArgs {
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
-    /// Manifest files; `-` for standard input.
-    #[arg(required = true, value_name = "FILE")]
+    /// Manifest files, or directories (their `.json`, `.yaml` and `.yml` files at any depth,
+    /// skipping hidden and git-ignored ones); `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
     files: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -153,8 +155,34 @@ struct CheckArgs {
     /// Evaluate the rules of this directory instead of the shipped pack.
     #[arg(long, value_name = "DIR")]
     policies: Option<PathBuf>,
+    /// A waiver file (JSON or YAML `waivers:` list), applied after each manifest's own waivers.
+    /// May be given more than once.
+    #[arg(long, value_name = "FILE")]
+    waivers: Vec<String>,
+    /// The date waivers' `expires` is compared with, `YYYY-MM-DD` [default: today, UTC].
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    today: Option<Date>,
+    /// Leave out the findings this baseline records: only new findings are reported.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<String>,
+    /// Record this run's findings (not waived ones) in a baseline file, and exit 0 unless an
+    /// input could not be checked.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     #[command(flatten)]
     host: HostArgs,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text)
+}
+
+/// Today's date in UTC, from the system clock.
+fn utc_today() -> Date {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days(i64::try_from(seconds / 86_400).unwrap_or(0))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -368,36 +396,83 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return internal(&e),
     };
+    let described = match session
+        .describe()
+        .map(|d| serde_json::from_str::<serde_json::Value>(&d))
+    {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => {
+            return internal(&HostError::Failure(format!("unreadable description: {e}")));
+        }
+        Err(e) => return internal(&e),
+    };
+    let mut metas = pchat_guard::formats::rule_metas(&described);
+    if let Some(custom) = &bundle {
+        metas.retain(|m| m.id.starts_with("PCG-"));
+        metas.extend(custom.rules.iter().map(|r| pchat_guard::formats::RuleMeta {
+            id: r.id.clone(),
+            severity: r.severity,
+            title: r.title.clone(),
+            doc: r.doc.clone(),
+        }));
+    }
+    let rule_ids: Vec<&str> = metas
+        .iter()
+        .map(|m| m.id.as_str())
+        .filter(|id| !id.starts_with("PCG-"))
+        .collect();
+    let known_ids: Vec<&str> = metas.iter().map(|m| m.id.as_str()).collect();
     let limits = Limits::default();
+    let today = args.today.unwrap_or_else(utc_today);
+    // Every input's report, with its text for human output.
+    let mut results: Vec<(FileReport, Option<String>)> = Vec::new();
+    let mut waiver_files = Vec::new();
+    for path in &args.waivers {
+        match pchat_guard::waivers::WaiverFile::load(path, &rule_ids, &limits) {
+            Ok(file) => waiver_files.push(file),
+            Err(unusable) => results.push((unusable.report, unusable.text)),
+        }
+    }
+    let baseline = match &args.baseline {
+        Some(path) => match pchat_guard::baseline::Baseline::load(path, &known_ids, &limits) {
+            Ok(b) => Some(b),
+            Err(unusable) => {
+                results.push((unusable.report, unusable.text));
+                None
+            }
+        },
+        None => None,
+    };
     let input_format = args.input_format.map(|f| match f {
         InputFormatArg::Json => InputFormat::Json,
         InputFormatArg::Yaml => InputFormat::Yaml,
     });
-    let mut reports: Vec<FileReport> = Vec::new();
-    let mut sources: Vec<Option<String>> = Vec::new();
-    for file in &args.files {
-        let shown = if file == "-" {
-            args.stdin_filename
-                .clone()
-                .unwrap_or_else(|| "<stdin>".to_string())
-        } else {
-            file.clone()
-        };
-        let text = match input::read(file, &shown, &limits) {
+    let mut skip: Vec<&std::path::Path> = args.waivers.iter().map(std::path::Path::new).collect();
+    skip.extend(args.baseline.as_deref().map(std::path::Path::new));
+    skip.extend(args.write_baseline.as_deref());
+    let stdin_name = args.stdin_filename.as_deref().unwrap_or("<stdin>");
+    let (inputs, problems) = input::expand(&args.files, stdin_name, &skip);
+    results.extend(problems.into_iter().map(|r| (r, None)));
+    for item in &inputs {
+        let text = match input::read(&item.path, &item.shown, &limits) {
             Ok(text) => text,
             Err(report) => {
-                reports.push(report);
-                sources.push(None);
+                results.push((report, None));
                 continue;
             }
         };
         let request = CheckRequest {
             source: text,
-            path: shown.clone(),
+            path: item.shown.clone(),
             input_format,
             limits,
             coverage: false,
             bundle: bundle.clone(),
+            today: Some(today.to_string()),
+            waivers: waiver_files
+                .iter()
+                .flat_map(|w| w.for_file(&item.shown))
+                .collect(),
         };
         let request_json = match serde_json::to_vec(&request) {
             Ok(r) => r,
@@ -406,26 +481,67 @@ fn check(args: CheckArgs) -> ExitCode {
         let response = match session.check(&request_json) {
             Ok(r) => r,
             Err(e) => {
-                say!("error: while checking `{shown}`: {e}");
+                say!("error: while checking `{}`: {e}", item.shown);
                 return ExitCode::from(exit::INTERNAL);
             }
         };
         match serde_json::from_str::<Response>(&response) {
-            Ok(Response::Ok { report }) => reports.push(report),
+            Ok(Response::Ok { report }) => results.push((report, Some(request.source))),
             Ok(Response::Error { message }) => {
                 return internal(&HostError::Failure(format!(
-                    "the module refused the request for `{shown}`: {message}"
+                    "the module refused the request for `{}`: {message}",
+                    item.shown
                 )));
             }
             Err(e) => {
                 return internal(&HostError::Failure(format!(
-                    "unreadable response for `{shown}`: {e}"
+                    "unreadable response for `{}`: {e}",
+                    item.shown
                 )));
             }
         }
-        sources.push(Some(request.source));
     }
-    let report = RunReport::new(reports);
+    let checked: Vec<FileReport> = results.iter().map(|(r, _)| r.clone()).collect();
+    for file in &waiver_files {
+        if let Some(report) = file.finish(&checked, Some(today)) {
+            results.push((report, Some(file.text.clone())));
+        }
+    }
+    results.sort_by_key(|r| pchat_guard::waivers::normalize(&r.0.path));
+    let (mut files, sources): (Vec<FileReport>, Vec<Option<String>>) = results.into_iter().unzip();
+    if let Some(path) = &args.write_baseline {
+        let all_checked = files.iter().all(|f| f.checked);
+        if !all_checked {
+            say!(
+                "error: not writing the baseline `{}`: some inputs could not be checked",
+                path.display()
+            );
+        } else {
+            let recorded =
+                pchat_guard::baseline::Baseline::record(&RunReport::new(files.clone(), 0));
+            let written = recorded
+                .to_json()
+                .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+            match written {
+                Ok(()) => say!(
+                    "wrote the baseline `{}`: {} finding{}",
+                    path.display(),
+                    recorded.findings.len(),
+                    if recorded.findings.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+                Err(e) => {
+                    say!("error: cannot write the baseline `{}`: {e}", path.display());
+                    return ExitCode::from(exit::CANNOT_CHECK);
+                }
+            }
+        }
+    }
+    let baselined = baseline.as_ref().map_or(0, |b| b.apply(&mut files));
+    let report = RunReport::new(files, baselined);
     let output = match args.format {
         Format::Json => match serde_json::to_string_pretty(&report) {
             Ok(json) => json + "\n",
@@ -433,39 +549,18 @@ fn check(args: CheckArgs) -> ExitCode {
         },
         Format::Human => render::human(&report, &sources, use_color(args.color)),
         Format::Github => pchat_guard::formats::github(&report),
-        Format::Sarif | Format::Junit => {
-            let described = match session
-                .describe()
-                .map(|d| serde_json::from_str::<serde_json::Value>(&d))
-            {
-                Ok(Ok(d)) => d,
-                Ok(Err(e)) => {
-                    return internal(&HostError::Failure(format!("unreadable description: {e}")));
-                }
-                Err(e) => return internal(&e),
-            };
-            let mut metas = pchat_guard::formats::rule_metas(&described);
-            if let Some(custom) = &bundle {
-                metas.retain(|m| m.id.starts_with("PCG-"));
-                metas.extend(custom.rules.iter().map(|r| pchat_guard::formats::RuleMeta {
-                    id: r.id.clone(),
-                    severity: r.severity,
-                    title: r.title.clone(),
-                    doc: r.doc.clone(),
-                }));
-            }
-            if matches!(args.format, Format::Sarif) {
-                match serde_json::to_string_pretty(&pchat_guard::formats::sarif(&report, &metas)) {
-                    Ok(text) => text + "\n",
-                    Err(e) => return internal(&HostError::Failure(format!("encoding SARIF: {e}"))),
-                }
-            } else {
-                match pchat_guard::formats::junit(&report, &metas) {
-                    Ok(xml) => xml + "\n",
-                    Err(e) => return internal(&HostError::Failure(e)),
-                }
-            }
-        }
+        Format::Sarif => match serde_json::to_string_pretty(&pchat_guard::formats::sarif(
+            &report,
+            &metas,
+            baseline.is_some(),
+        )) {
+            Ok(text) => text + "\n",
+            Err(e) => return internal(&HostError::Failure(format!("encoding SARIF: {e}"))),
+        },
+        Format::Junit => match pchat_guard::formats::junit(&report, &metas) {
+            Ok(xml) => xml + "\n",
+            Err(e) => return internal(&HostError::Failure(e)),
+        },
     };
     let mut stdout = std::io::stdout().lock();
     if stdout
@@ -474,6 +569,9 @@ fn check(args: CheckArgs) -> ExitCode {
         .is_err()
     {
         return ExitCode::from(exit::INTERNAL);
+    }
+    if args.write_baseline.is_some() && report.summary.checked == report.summary.files {
+        return ExitCode::SUCCESS;
     }
     ExitCode::from(exit_code(&report, args.fail_on))
 }
@@ -505,7 +603,7 @@ fn exit_code(report: &RunReport, fail_on: FailOn) -> u8 {
             .files
             .iter()
             .flat_map(|f| &f.findings)
-            .any(|f| f.severity >= t)
+            .any(|f| f.waived.is_none() && f.severity >= t)
     });
     if failing { exit::FINDINGS } else { 0 }
 }
@@ -569,6 +667,8 @@ fn test(args: &TestArgs) -> ExitCode {
             limits: Limits::default(),
             coverage: args.coverage || args.threshold.is_some(),
             bundle: Some(bundle.clone()),
+            today: None,
+            waivers: Vec::new(),
         };
         let response = serde_json::to_vec(&request)
             .map_err(|e| HostError::Failure(e.to_string()))

@@ -15,7 +15,7 @@ pub struct RunReport {
     pub format_version: u32,
     /// The tool that made it.
     pub tool: Tool,
-    /// One report per input, in the order given.
+    /// One report per input, sorted by path.
     pub files: Vec<FileReport>,
     /// Counts over all files.
     pub summary: Summary,
@@ -37,25 +37,31 @@ pub struct Summary {
     pub files: usize,
     /// Inputs fully checked.
     pub checked: usize,
-    /// Findings of severity error.
+    /// Findings of severity error, not waived.
     pub errors: usize,
-    /// Findings of severity warning.
+    /// Findings of severity warning, not waived.
     pub warnings: usize,
-    /// Findings of severity info.
+    /// Findings of severity info, not waived.
     pub infos: usize,
+    /// Findings a waiver accepts.
+    pub waived: usize,
+    /// Findings left out because the baseline records them.
+    pub baselined: usize,
 }
 
 impl RunReport {
-    /// Builds the report of a run from its file reports.
-    pub fn new(files: Vec<FileReport>) -> RunReport {
+    /// Builds the report of a run from its file reports; `baselined` findings were left out.
+    pub fn new(files: Vec<FileReport>, baselined: usize) -> RunReport {
         let mut summary = Summary {
             files: files.len(),
+            baselined,
             ..Summary::default()
         };
         for file in &files {
             summary.checked += usize::from(file.checked);
             for finding in &file.findings {
                 match finding.severity {
+                    _ if finding.waived.is_some() => summary.waived += 1,
                     Severity::Error => summary.errors += 1,
                     Severity::Warning => summary.warnings += 1,
                     Severity::Info => summary.infos += 1,
@@ -93,8 +99,20 @@ pub fn human(report: &RunReport, sources: &[Option<String>], color: bool) -> Str
     let s = report.summary;
     let total = s.errors + s.warnings + s.infos;
     let unchecked = s.files - s.checked;
+    let mut aside = Vec::new();
+    if s.waived > 0 {
+        aside.push(format!("{} waived", s.waived));
+    }
+    if s.baselined > 0 {
+        aside.push(format!("{} in the baseline", s.baselined));
+    }
+    let aside = if aside.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", aside.join(", "))
+    };
     if total == 0 && unchecked == 0 {
-        out.push_str(&format!("{} checked: no findings\n", files(s.files)));
+        out.push_str(&format!("{} checked: no findings{aside}\n", files(s.files)));
     } else {
         let scope = if unchecked == 0 {
             format!("{} checked", files(s.files))
@@ -102,7 +120,7 @@ pub fn human(report: &RunReport, sources: &[Option<String>], color: bool) -> Str
             format!("{}, {} not checked", files(s.files), unchecked)
         };
         out.push_str(&format!(
-            "{scope}: {} error{}, {} warning{}, {} info{}\n",
+            "{scope}: {} error{}, {} warning{}, {} info{}{aside}\n",
             s.errors,
             plural(s.errors),
             s.warnings,
@@ -132,9 +150,11 @@ fn finding_groups<'a>(
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
     };
-    let title = level
-        .primary_title(finding.message.as_str())
-        .id(finding.code.as_str());
+    let message = match &finding.waived {
+        Some(_) => std::borrow::Cow::Owned(format!("(waived) {}", finding.message)),
+        None => std::borrow::Cow::Borrowed(finding.message.as_str()),
+    };
+    let title = level.primary_title(message).id(finding.code.as_str());
     let start = finding.location.start;
     let mut group = match source.and_then(|text| {
         line_window(
@@ -171,6 +191,17 @@ fn finding_groups<'a>(
     }
     if let Some(help) = &finding.help {
         group = group.element(Level::HELP.message(help.as_str()));
+    }
+    if let Some(waived) = &finding.waived {
+        let o = &waived.origin;
+        let until = waived
+            .expires
+            .as_deref()
+            .map_or_else(String::new, |d| format!(" until {d}"));
+        group = group.element(Level::NOTE.message(format!(
+            "waived{until} by {}:{}:{}: {}",
+            o.path, o.location.start.line, o.location.start.column, waived.reason
+        )));
     }
     vec![group]
 }

@@ -113,8 +113,8 @@ fn unreadable_inputs_are_one_clear_line_and_exit_two() {
             "cannot read `does/not/exist.json`: no such file or directory",
         ),
         (
-            "examples".to_string(),
-            "`examples` is a directory, not a manifest file",
+            "crates/pchat-guard/src".to_string(),
+            "`crates/pchat-guard/src` holds no manifest",
         ),
         (
             not_utf8.display().to_string(),

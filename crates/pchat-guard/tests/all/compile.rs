@@ -207,6 +207,8 @@ fn the_allocator_never_overwrites_the_injected_pack() {
             limits: Default::default(),
             coverage: false,
             bundle: None,
+            today: None,
+            waivers: Vec::new(),
         };
         let response = session
             .check(&serde_json::to_vec(&request).unwrap_or_default())

@@ -31,7 +31,7 @@ fn check_folder(folder: &str, prefix: &str) {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
         );
-        let run = RunReport::new(vec![native.clone()]);
+        let run = RunReport::new(vec![native.clone()], 0);
         let human = render::human(&run, &[Some(request.source.clone())], false);
         let mut settings = snapshot_settings();
         settings.set_input_file(&path);

@@ -1,5 +1,6 @@
 //! Integration tests of pchat-guard, built as one binary (fast to link), one module per area.
 
+mod adoption;
 mod cli;
 mod compile;
 mod fixtures;

@@ -141,7 +141,7 @@ fn everything_wrong_at_once() {
     let codes: BTreeSet<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
     assert!(codes.len() >= 10, "{codes:?}");
     let human = render::human(
-        &RunReport::new(vec![report.clone()]),
+        &RunReport::new(vec![report.clone()], 0),
         &[Some(request.source.clone())],
         false,
     );

@@ -21,6 +21,8 @@ fn check_both(source: String, path: &str) {
         limits: Default::default(),
         coverage: false,
         bundle: None,
+        today: None,
+        waivers: Vec::new(),
     };
     let native = native_report(&request);
     match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
@@ -111,6 +113,8 @@ fn deep_and_explosive_documents_are_limit_findings() {
         limits: Default::default(),
         coverage: false,
         bundle: None,
+        today: None,
+        waivers: Vec::new(),
     });
     assert!(!report.checked);
     assert_eq!(report.findings[0].code, "PCG-LIMIT");
@@ -146,6 +150,8 @@ fn hostile_bundles_in_requests_are_refused_not_run() {
         limits: Default::default(),
         coverage: false,
         bundle: Some(bundle),
+        today: None,
+        waivers: Vec::new(),
     };
     match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
         Response::Error { message } => assert!(message.contains("variable slots"), "{message}"),

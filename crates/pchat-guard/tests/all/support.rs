@@ -76,6 +76,8 @@ pub fn request_for(path: &Path) -> CheckRequest {
         limits: Default::default(),
         coverage: false,
         bundle: None,
+        today: None,
+        waivers: Vec::new(),
     }
 }
 

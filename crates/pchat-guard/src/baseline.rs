@@ -1,0 +1,225 @@
+//! Baselines: adopting pchat-guard on a repository that already has findings.
+//!
+//! `--write-baseline FILE` records the findings of a run; `--baseline FILE` leaves out the
+//! findings it records, so only new ones are reported. A finding is recorded by rule, file,
+//! pointer and a fingerprint of those and its message; a finding recorded once matches once, so
+//! a second identical problem is still new.
+
+use std::collections::BTreeMap;
+
+use pchat_guard_engine::value::{Value, push_pointer};
+use pchat_guard_engine::{Code, FileReport, InputFormat, Limits};
+use serde::{Deserialize, Serialize};
+
+use crate::render::RunReport;
+use crate::settings::{self, Problems, Unusable, field};
+use crate::waivers::normalize;
+
+/// Version of the baseline format.
+pub const BASELINE_VERSION: u64 = 1;
+
+/// A baseline file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Format version, [`BASELINE_VERSION`].
+    pub version: u64,
+    /// The tool that wrote it.
+    pub tool: String,
+    /// The recorded findings, sorted.
+    pub findings: Vec<Entry>,
+}
+
+/// One recorded finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Entry {
+    /// Rule id or `PCG-*` code.
+    pub rule: String,
+    /// The file, as given on the command line (forward slashes, no leading `./`).
+    pub file: String,
+    /// JSON pointer of the value.
+    pub pointer: String,
+    /// `formats::fingerprint` of the finding.
+    pub fingerprint: String,
+}
+
+impl Baseline {
+    /// The findings of a run that are neither waived nor in files that could not be checked.
+    pub fn record(report: &RunReport) -> Baseline {
+        let mut findings: Vec<Entry> = report
+            .files
+            .iter()
+            .filter(|f| f.checked)
+            .flat_map(|file| {
+                file.findings
+                    .iter()
+                    .filter(|f| f.waived.is_none())
+                    .map(move |f| Entry {
+                        rule: f.code.clone(),
+                        file: normalize(&file.path),
+                        pointer: f.pointer.clone(),
+                        fingerprint: crate::formats::fingerprint(file, f),
+                    })
+            })
+            .collect();
+        findings.sort();
+        Baseline {
+            version: BASELINE_VERSION,
+            tool: "pchat-guard".to_string(),
+            findings,
+        }
+    }
+
+    /// The baseline as pretty JSON, one finding per entry, ending in a newline.
+    pub fn to_json(&self) -> Result<String, String> {
+        serde_json::to_string_pretty(self)
+            .map(|s| s + "\n")
+            .map_err(|e| format!("cannot encode the baseline: {e}"))
+    }
+
+    /// Reads a baseline file; any problem (syntax, shape, version, a rule or code this run does
+    /// not know) makes it unusable, with every problem at its place.
+    pub fn load(path: &str, known: &[&str], limits: &Limits) -> Result<Baseline, Box<Unusable>> {
+        let parsed = settings::parse(path, limits)?;
+        let mut problems = Problems::new(&parsed.text, Code::BaselineFile);
+        let mut findings = Vec::new();
+        let mut version = 0;
+        if let Some(top) = problems.object(
+            &parsed.root,
+            "",
+            "a baseline",
+            &["version", "findings"],
+            &["tool"],
+        ) {
+            if let Some(node) = field(&top, "version") {
+                match &node.value {
+                    Value::Number(n) if n.as_u64() == Some(BASELINE_VERSION) => {
+                        version = BASELINE_VERSION;
+                    }
+                    _ => problems.push(
+                        node,
+                        "/version",
+                        format!("this baseline format is not version {BASELINE_VERSION}"),
+                        Some(
+                            "write the baseline again with `--write-baseline` of this version"
+                                .to_string(),
+                        ),
+                    ),
+                }
+            }
+            if let Some(node) = field(&top, "tool") {
+                problems.string(node, "/tool", "tool");
+            }
+            if let Some(node) = field(&top, "findings") {
+                match &node.value {
+                    Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let pointer = format!("/findings/{i}");
+                            findings.extend(read_entry(item, &pointer, known, &mut problems));
+                        }
+                    }
+                    _ => problems.push(
+                        node,
+                        "/findings",
+                        "`findings` must be a list".to_string(),
+                        None,
+                    ),
+                }
+            }
+        }
+        if problems.findings.is_empty() {
+            Ok(Baseline {
+                version,
+                tool: "pchat-guard".to_string(),
+                findings,
+            })
+        } else {
+            let report = problems.into_report(path, InputFormat::infer(path, &parsed.text));
+            Err(Box::new(Unusable {
+                report,
+                text: Some(parsed.text),
+            }))
+        }
+    }
+
+    /// Removes from `files` the findings this baseline records (each entry matches one finding);
+    /// returns how many were removed. Waived findings and unchecked files are left alone.
+    pub fn apply(&self, files: &mut [FileReport]) -> usize {
+        let mut left: BTreeMap<&Entry, usize> = BTreeMap::new();
+        for entry in &self.findings {
+            *left.entry(entry).or_default() += 1;
+        }
+        let mut removed = 0;
+        for file in files.iter_mut().filter(|f| f.checked) {
+            let path = normalize(&file.path);
+            let snapshot = file.clone();
+            let mut keep = Vec::with_capacity(file.findings.len());
+            for finding in &snapshot.findings {
+                let entry = Entry {
+                    rule: finding.code.clone(),
+                    file: path.clone(),
+                    pointer: finding.pointer.clone(),
+                    fingerprint: crate::formats::fingerprint(&snapshot, finding),
+                };
+                match left.get_mut(&entry) {
+                    Some(n) if *n > 0 && finding.waived.is_none() => {
+                        *n -= 1;
+                        removed += 1;
+                    }
+                    _ => keep.push(finding.clone()),
+                }
+            }
+            file.findings = keep;
+        }
+        removed
+    }
+}
+
+/// One entry of a baseline, or `None` with its problems recorded.
+fn read_entry(
+    item: &pchat_guard_engine::Node,
+    pointer: &str,
+    known: &[&str],
+    problems: &mut Problems<'_>,
+) -> Option<Entry> {
+    let fields = problems.object(
+        item,
+        pointer,
+        "a baseline entry",
+        &["rule", "file", "pointer", "fingerprint"],
+        &[],
+    )?;
+    let mut text = |name: &str| {
+        let node = field(&fields, name)?;
+        problems
+            .string(node, &push_pointer(pointer, name), name)
+            .map(|s| (s.to_string(), node))
+    };
+    let (rule, file, at, print) = (
+        text("rule"),
+        text("file"),
+        text("pointer"),
+        text("fingerprint"),
+    );
+    let ((rule, rule_node), (file, _), (at, _), (print, _)) = (rule?, file?, at?, print?);
+    if !known.contains(&rule.as_str()) {
+        let help = match pchat_guard_engine::schema::did_you_mean(&rule, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "`pchat-guard rules` lists the rules of the pack".to_string(),
+        };
+        problems.push(
+            rule_node,
+            &push_pointer(pointer, "rule"),
+            format!(
+                "the baseline records `{rule}`, which is neither a rule of the pack nor a `PCG-*` code"
+            ),
+            Some(help),
+        );
+        return None;
+    }
+    Some(Entry {
+        rule,
+        file: normalize(&file),
+        pointer: at,
+        fingerprint: print,
+    })
+}

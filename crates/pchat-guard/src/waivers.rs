@@ -1,0 +1,266 @@
+//! Waiver files (`check --waivers FILE`): waivers kept beside the manifests rather than in them.
+//!
+//! ```yaml
+//! waivers:
+//!   - rule: PCHAT-DR-003
+//!     file: "topologies/*.yaml"      # optional glob; every input when absent
+//!     target: pchat-pool-1          # JSON pointer or entity id
+//!     reason: second data center is being built (CHG-1234)
+//!     expires: 2027-03-31           # optional, last day it applies
+//! ```
+//!
+//! The module applies them (after the manifest's own waivers); this host reads and checks the
+//! file, hands each manifest the waivers for it, and after the run reports, at their place in
+//! the file, the waivers that expired or waived nothing.
+
+use globset::{GlobBuilder, GlobMatcher};
+use pchat_guard_engine::value::push_pointer;
+use pchat_guard_engine::waiver::{self, Date, ExternalWaiver, WaiverOrigin};
+use pchat_guard_engine::{Code, FileReport, InputFormat, Limits, LineIndex, Location};
+
+use crate::settings::{self, Problems, Unusable, field};
+
+/// A waiver file, read and checked.
+pub struct WaiverFile {
+    /// The file as shown in reports.
+    pub path: String,
+    /// Its text, to show findings in context.
+    pub text: String,
+    format: InputFormat,
+    entries: Vec<Entry>,
+}
+
+struct Entry {
+    file: Option<GlobMatcher>,
+    waiver: ExternalWaiver,
+    expires_at: Location,
+}
+
+/// A path as reports and waiver globs see it: forward slashes, no leading `./`.
+pub fn normalize(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut rest = path.as_str();
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r;
+    }
+    rest.to_string()
+}
+
+impl WaiverFile {
+    /// Reads a waiver file; any problem (syntax, unknown field, a rule that is not in `rules`, a
+    /// bad date or glob) makes it unusable, with every problem at its place.
+    pub fn load(path: &str, rules: &[&str], limits: &Limits) -> Result<WaiverFile, Box<Unusable>> {
+        let parsed = settings::parse(path, limits)?;
+        let format = InputFormat::infer(path, &parsed.text);
+        let index = LineIndex::new(&parsed.text);
+        let mut problems = Problems::new(&parsed.text, Code::WaiverFile);
+        let mut entries = Vec::new();
+        if let Some(top) = problems.object(&parsed.root, "", "a waiver file", &["waivers"], &[]) {
+            match field(&top, "waivers").map(|n| (n, &n.value)) {
+                Some((_, pchat_guard_engine::value::Value::Array(items))) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let pointer = format!("/waivers/{i}");
+                        if let Some(entry) =
+                            read_entry(item, &pointer, path, rules, &index, &mut problems)
+                        {
+                            entries.push(entry);
+                        }
+                    }
+                }
+                Some((node, _)) => problems.push(
+                    node,
+                    "/waivers",
+                    "`waivers` must be a list of waivers".to_string(),
+                    None,
+                ),
+                None => {}
+            }
+        }
+        if problems.findings.is_empty() {
+            Ok(WaiverFile {
+                path: path.to_string(),
+                text: parsed.text,
+                format,
+                entries,
+            })
+        } else {
+            let report = problems.into_report(path, format);
+            Err(Box::new(Unusable {
+                report,
+                text: Some(parsed.text),
+            }))
+        }
+    }
+
+    /// The waivers that apply to the manifest shown as `path`.
+    pub fn for_file(&self, path: &str) -> Vec<ExternalWaiver> {
+        let path = normalize(path);
+        self.entries
+            .iter()
+            .filter(|e| e.file.as_ref().is_none_or(|g| g.is_match(&path)))
+            .map(|e| e.waiver.clone())
+            .collect()
+    }
+
+    /// The warnings about the file's waivers once every manifest is checked: expired ones, and
+    /// ones that waived nothing. `None` when there is nothing to say.
+    pub fn finish(&self, reports: &[FileReport], today: Option<Date>) -> Option<FileReport> {
+        let mut findings = Vec::new();
+        for entry in &self.entries {
+            let Some(origin) = &entry.waiver.origin else {
+                continue;
+            };
+            let (code, message, location, pointer, help) = match waiver::still_valid(
+                entry.waiver.expires.as_deref(),
+                today,
+            ) {
+                Err(why) => (
+                    Code::WaiverExpired,
+                    why,
+                    entry.expires_at,
+                    push_pointer(&origin.pointer, "expires"),
+                    "fix the finding, or renew the waiver with a new `expires` date",
+                ),
+                Ok(()) if !used(reports, origin) => (
+                    Code::WaiverUnused,
+                    format!(
+                        "the waiver of `{}` for `{}` waives no finding",
+                        entry.waiver.rule,
+                        waiver::shown_target(&entry.waiver.target)
+                    ),
+                    origin.location,
+                    origin.pointer.clone(),
+                    "remove it: the finding is fixed, the file or target names nothing, or an earlier waiver covers it",
+                ),
+                Ok(()) => continue,
+            };
+            findings.push(pchat_guard_engine::Finding {
+                code: code.as_str().to_string(),
+                severity: code.severity(),
+                message,
+                pointer,
+                location,
+                label: None,
+                help: Some(help.to_string()),
+                related: None,
+                waived: None,
+            });
+        }
+        (!findings.is_empty()).then(|| FileReport {
+            format_version: pchat_guard_engine::report::REPORT_FORMAT_VERSION,
+            path: self.path.clone(),
+            input_format: self.format,
+            checked: true,
+            findings,
+            coverage: None,
+        })
+    }
+}
+
+fn used(reports: &[FileReport], origin: &WaiverOrigin) -> bool {
+    reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter_map(|f| f.waived.as_ref())
+        .any(|w| w.origin.path == origin.path && w.origin.pointer == origin.pointer)
+}
+
+fn read_entry(
+    item: &pchat_guard_engine::Node,
+    pointer: &str,
+    path: &str,
+    rules: &[&str],
+    index: &LineIndex<'_>,
+    problems: &mut Problems<'_>,
+) -> Option<Entry> {
+    let fields = problems.object(
+        item,
+        pointer,
+        "a waiver",
+        &["rule", "target", "reason"],
+        &["expires", "file"],
+    )?;
+    let mut text = |name: &str| {
+        let node = field(&fields, name)?;
+        problems
+            .string(node, &push_pointer(pointer, name), name)
+            .map(|s| (s.to_string(), node))
+    };
+    let rule = text("rule");
+    let target = text("target");
+    let reason = text("reason");
+    let expires = text("expires");
+    let file = text("file");
+    let (rule, rule_node) = rule?;
+    if let Some((message, help)) = waiver::rule_problem(&rule, rules) {
+        problems.push(
+            rule_node,
+            &push_pointer(pointer, "rule"),
+            message,
+            Some(help),
+        );
+    }
+    let (target, target_node) = target?;
+    if !target.is_empty() && !target.starts_with('/') && target.contains('/') {
+        problems.push(
+            target_node,
+            &push_pointer(pointer, "target"),
+            format!("`{target}` is neither a JSON pointer nor an entity id"),
+            Some("a pointer starts with `/`, such as `/persistent_chat_pools/0`".to_string()),
+        );
+    }
+    let (reason, reason_node) = reason?;
+    if reason.trim().is_empty() {
+        problems.push(
+            reason_node,
+            &push_pointer(pointer, "reason"),
+            "the reason is empty".to_string(),
+            Some("say why the finding is accepted, and who accepted it".to_string()),
+        );
+    }
+    let mut expires_at = index.location(item.span);
+    if let Some((date, node)) = &expires {
+        expires_at = index.location(node.span);
+        if let Err(e) = Date::parse(date) {
+            problems.push(
+                node,
+                &push_pointer(pointer, "expires"),
+                e,
+                Some("write the last day the waiver applies, as YYYY-MM-DD".to_string()),
+            );
+        }
+    }
+    let file = match file {
+        None => None,
+        Some((pattern, node)) => match GlobBuilder::new(&normalize(&pattern))
+            .literal_separator(true)
+            .build()
+        {
+            Ok(glob) => Some(glob.compile_matcher()),
+            Err(e) => {
+                problems.push(
+                    node,
+                    &push_pointer(pointer, "file"),
+                    format!("`{pattern}` is not a valid glob: {}", e.kind()),
+                    Some("`*` matches within a folder, `**` across folders".to_string()),
+                );
+                None
+            }
+        },
+    };
+    Some(Entry {
+        file,
+        waiver: ExternalWaiver {
+            rule,
+            target,
+            reason,
+            expires: expires.map(|(d, _)| d),
+            origin: Some(WaiverOrigin {
+                path: path.to_string(),
+                pointer: pointer.to_string(),
+                location: index.location(item.span),
+            }),
+        },
+        expires_at,
+    })
+}

@@ -322,8 +322,11 @@ fn written(root: &Node) -> Vec<Written<'_>> {
     let Value::Array(items) = &entry.value.value else {
         return Vec::new();
     };
+    // The schema allows 1,000 (`maxItems`); past that it reports the manifest, and the cost of
+    // matching stays bounded.
     items
         .iter()
+        .take(1000)
         .enumerate()
         .filter_map(|(i, node)| {
             let text = |key: &str| node.get(key).and_then(|e| e.value.as_str());

@@ -20,6 +20,9 @@ use pchat_guard_engine::{Code, FileReport, InputFormat, Limits, LineIndex, Locat
 
 use crate::settings::{self, Problems, Unusable, field};
 
+/// The most waivers one file may hold: each is matched against every finding of every file.
+pub const MAX_WAIVERS: usize = 10_000;
+
 /// A waiver file, read and checked.
 pub struct WaiverFile {
     /// The file as shown in reports.
@@ -57,6 +60,22 @@ impl WaiverFile {
         let mut entries = Vec::new();
         if let Some(top) = problems.object(&parsed.root, "", "a waiver file", &["waivers"], &[]) {
             match field(&top, "waivers").map(|n| (n, &n.value)) {
+                Some((node, pchat_guard_engine::value::Value::Array(items)))
+                    if items.len() > MAX_WAIVERS =>
+                {
+                    problems.push(
+                        node,
+                        "/waivers",
+                        format!(
+                            "the file has {} waivers, more than the limit of {MAX_WAIVERS}",
+                            items.len()
+                        ),
+                        Some(
+                            "split the waivers over several files (`--waivers` may be repeated)"
+                                .to_string(),
+                        ),
+                    );
+                }
                 Some((_, pchat_guard_engine::value::Value::Array(items))) => {
                     for (i, item) in items.iter().enumerate() {
                         let pointer = format!("/waivers/{i}");

@@ -380,6 +380,27 @@ fn a_bad_waiver_file_exits_two_with_every_problem_located_and_still_checks_the_r
         );
     }
     snapshot("adoption__bad_waiver_files.human", &stdout);
+
+    // A file past the waiver limit is refused as a whole, not matched for minutes.
+    let many = scratch("many-waivers").join("many.yaml");
+    let mut text = String::from("waivers:\n");
+    for i in 0..10_001 {
+        text.push_str(&format!(
+            "  - {{ rule: PCHAT-HA-001, target: /x{i}, reason: r }}\n"
+        ));
+    }
+    std::fs::write(&many, text).unwrap_or_default();
+    let (code, stdout, _) = outcome(&cli(&[
+        "check",
+        "--waivers",
+        &many.display().to_string(),
+        "tests/fixtures/waivers/accepted.yaml",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("the file has 10001 waivers, more than the limit of 10000"),
+        "{stdout}"
+    );
 }
 
 #[test]

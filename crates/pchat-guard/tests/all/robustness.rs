@@ -21,7 +21,7 @@ fn check_both(source: String, path: &str) {
         limits: Default::default(),
         coverage: false,
         bundle: None,
-        today: None,
+        today: Some("2026-11-26".to_string()),
         waivers: Vec::new(),
     };
     let native = native_report(&request);
@@ -46,44 +46,129 @@ impl Rng {
     }
 }
 
+const NOISE: &[&str] = &[
+    "{", "}", "[", "]", ":", ",", "\"", "-", "\n", "\t", " ", "&a", "*a", "!!str ", "|", ">", "#",
+    "'", "\\", "é", "\u{0}", "1e999", "- ", "? ",
+];
+
+/// The text with one to four random edits: noise inserted, a range cut, a range doubled.
+fn mutate(original: &str, rng: &mut Rng) -> String {
+    let mut text = original.to_string();
+    for _ in 0..1 + rng.below(4) {
+        let mut at = rng.below(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        match rng.below(3) {
+            0 => text.insert_str(at, NOISE[rng.below(NOISE.len())]),
+            1 => {
+                let mut end = (at + rng.below(40)).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.replace_range(at..end, "");
+            }
+            _ => {
+                let mut end = (at + rng.below(200)).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let copy = text[at..end].to_string();
+                text.insert_str(at, &copy);
+            }
+        }
+    }
+    text
+}
+
 #[test]
 fn mutated_fixtures_never_trap() {
-    const NOISE: &[&str] = &[
-        "{", "}", "[", "]", ":", ",", "\"", "-", "\n", "\t", " ", "&a", "*a", "!!str ", "|", ">",
-        "#", "'", "\\", "é", "\u{0}", "1e999", "- ", "? ",
-    ];
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
-    for path in files_in("tests/fixtures/manifests", &["json", "yaml"]) {
+    let mut paths = files_in("tests/fixtures/manifests", &["json", "yaml"]);
+    paths.extend(files_in("tests/fixtures/waivers", &["yaml"]));
+    for path in paths {
         let original = request_for(&path).source;
         for round in 0..12 {
-            let mut text = original.clone();
-            for _ in 0..1 + rng.below(4) {
-                let mut at = rng.below(text.len());
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                match rng.below(3) {
-                    0 => text.insert_str(at, NOISE[rng.below(NOISE.len())]),
-                    1 => {
-                        let mut end = (at + rng.below(40)).min(text.len());
-                        while !text.is_char_boundary(end) {
-                            end -= 1;
-                        }
-                        text.replace_range(at..end, "");
-                    }
-                    _ => {
-                        let mut end = (at + rng.below(200)).min(text.len());
-                        while !text.is_char_boundary(end) {
-                            end -= 1;
-                        }
-                        let copy = text[at..end].to_string();
-                        text.insert_str(at, &copy);
-                    }
-                }
-            }
+            let text = mutate(&original, &mut rng);
             check_both(text, &format!("{}#{round}", path.display()));
         }
     }
+}
+
+#[test]
+fn mutated_waiver_and_baseline_files_are_reports_never_panics() {
+    use pchat_guard::baseline::Baseline;
+    use pchat_guard::waivers::WaiverFile;
+    let rules = [
+        "PCHAT-HA-001",
+        "PCHAT-FS-001",
+        "PCHAT-HA-002",
+        "PCHAT-DR-003",
+    ];
+    let known = [
+        "PCHAT-HA-001",
+        "PCHAT-FS-001",
+        "PCHAT-SQL-001",
+        "PCG-SYNTAX",
+    ];
+    let limits = pchat_guard_engine::Limits::default();
+    let dir = crate::support::scratch("mutated-settings");
+    let good_baseline = r#"{"version": 1, "tool": "pchat-guard", "findings": [{"rule": "PCHAT-HA-001", "file": "a.yaml", "pointer": "/x", "fingerprint": "00"}]}"#;
+    let mut rng = Rng(0xba5e_11fe_0000_0001);
+    let sources = [
+        (
+            "team-waivers.yaml",
+            std::fs::read_to_string(
+                crate::support::root().join("tests/fixtures/waivers/team-waivers.yaml"),
+            )
+            .unwrap_or_default(),
+        ),
+        (
+            "bad-waivers.yaml",
+            std::fs::read_to_string(
+                crate::support::root().join("tests/fixtures/waivers/bad-waivers.yaml"),
+            )
+            .unwrap_or_default(),
+        ),
+        ("baseline.json", good_baseline.to_string()),
+        (
+            "bad-baseline.json",
+            std::fs::read_to_string(
+                crate::support::root().join("tests/fixtures/waivers/bad-baseline.json"),
+            )
+            .unwrap_or_default(),
+        ),
+    ];
+    let mut unusable = 0;
+    for (name, original) in &sources {
+        for round in 0..40 {
+            let text = mutate(original, &mut rng);
+            let path = dir.join(format!("{round}-{name}"));
+            std::fs::write(&path, &text).unwrap_or_default();
+            let shown = path.display().to_string();
+            let problem = if name.contains("waivers") {
+                WaiverFile::load(&shown, &rules, &limits).err()
+            } else {
+                Baseline::load(&shown, &known, &limits).err()
+            };
+            if let Some(problem) = problem {
+                unusable += 1;
+                // An unusable file fails the run, and says where.
+                assert!(!problem.report.checked, "{shown}");
+                assert!(!problem.report.findings.is_empty(), "{shown}");
+                for f in &problem.report.findings {
+                    assert!(
+                        f.location.start.line >= 1 && f.location.start.offset <= text.len(),
+                        "{shown}: {f:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        unusable > 40,
+        "the mutations should break most files ({unusable})"
+    );
 }
 
 #[test]

@@ -150,17 +150,7 @@ impl Checker {
         };
         let checked = match parsed {
             Err(e) => {
-                findings.push(Finding {
-                    code: e.code.as_str().to_string(),
-                    severity: Severity::Error,
-                    message: e.message,
-                    pointer: String::new(),
-                    location: index.location(e.span),
-                    label: None,
-                    help: e.help,
-                    related: None,
-                    waived: None,
-                });
+                findings.push(e.into_finding(&index));
                 false
             }
             Ok(root) => {

@@ -208,6 +208,23 @@ pub struct Finding {
     pub waived: Option<crate::waiver::Waived>,
 }
 
+impl Finding {
+    /// A finding of one of the engine's own codes, with that code's severity.
+    pub fn of(code: Code, message: String, pointer: String, location: Location) -> Finding {
+        Finding {
+            code: code.as_str().to_string(),
+            severity: code.severity(),
+            message,
+            pointer,
+            location,
+            label: None,
+            help: None,
+            related: None,
+            waived: None,
+        }
+    }
+}
+
 /// The result of checking one manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileReport {

@@ -301,17 +301,9 @@ pub fn rule_problem(rule: &str, rules: &[&str]) -> Option<(String, String)> {
 }
 
 fn note(code: Code, message: String, pointer: String, location: Location, help: String) -> Finding {
-    Finding {
-        code: code.as_str().to_string(),
-        severity: code.severity(),
-        message,
-        pointer,
-        location,
-        label: None,
-        help: Some(help),
-        related: None,
-        waived: None,
-    }
+    let mut finding = Finding::of(code, message, pointer, location);
+    finding.help = Some(help);
+    finding
 }
 
 /// The well-formed waivers of the manifest; malformed ones already have schema findings.

@@ -188,12 +188,7 @@ fn read_entry(
         &["rule", "file", "pointer", "fingerprint"],
         &[],
     )?;
-    let mut text = |name: &str| {
-        let node = field(&fields, name)?;
-        problems
-            .string(node, &push_pointer(pointer, name), name)
-            .map(|s| (s.to_string(), node))
-    };
+    let mut text = |name: &str| problems.string_field(&fields, pointer, name);
     let (rule, file, at, print) = (
         text("rule"),
         text("file"),

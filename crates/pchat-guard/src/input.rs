@@ -3,9 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use pchat_guard_engine::{
-    Code, FileReport, Finding, InputFormat, Limits, Location, Position, Severity,
-};
+use pchat_guard_engine::{Code, FileReport, Finding, InputFormat, Limits, Location, Position};
 
 /// An input that could not be read, as a report that fails the run.
 pub fn unreadable(path: &str, message: String, help: Option<String>, at: Position) -> FileReport {
@@ -15,25 +13,19 @@ pub fn unreadable(path: &str, message: String, help: Option<String>, at: Positio
         input_format: InputFormat::infer(path, ""),
         checked: false,
         findings: vec![Finding {
-            code: Code::Unreadable.as_str().to_string(),
-            severity: Severity::Error,
-            message,
-            pointer: String::new(),
-            location: Location { start: at, end: at },
-            label: None,
             help,
-            related: None,
-            waived: None,
+            ..Finding::of(
+                Code::Unreadable,
+                message,
+                String::new(),
+                Location { start: at, end: at },
+            )
         }],
         coverage: None,
     }
 }
 
-const START: Position = Position {
-    line: 1,
-    column: 1,
-    offset: 0,
-};
+const START: Position = Position::START;
 
 /// One input to check: what was named (a path, or `-` for standard input) and the name reports
 /// show for it.

@@ -396,15 +396,24 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return internal(&e),
     };
-    let described = match session
-        .describe()
-        .map(|d| serde_json::from_str::<serde_json::Value>(&d))
-    {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => {
-            return internal(&HostError::Failure(format!("unreadable description: {e}")));
+    // The rules and codes the module knows: for waiver and baseline files, SARIF and JUnit. Asked
+    // only when needed, as the description carries the whole schema.
+    let needs_rules = !args.waivers.is_empty()
+        || args.baseline.is_some()
+        || matches!(args.format, Format::Sarif | Format::Junit);
+    let described = if needs_rules {
+        match session
+            .describe()
+            .map(|d| serde_json::from_str::<serde_json::Value>(&d))
+        {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                return internal(&HostError::Failure(format!("unreadable description: {e}")));
+            }
+            Err(e) => return internal(&e),
         }
-        Err(e) => return internal(&e),
+    } else {
+        serde_json::Value::Null
     };
     let mut metas = pchat_guard::formats::rule_metas(&described);
     if let Some(custom) = &bundle {

@@ -39,23 +39,12 @@ pub fn parse(path: &str, limits: &Limits) -> Result<Parsed, Box<Unusable>> {
             root,
         }),
         Err(e) => {
-            let index = LineIndex::new(&text);
             let report = FileReport {
                 format_version: pchat_guard_engine::report::REPORT_FORMAT_VERSION,
                 path: path.to_string(),
                 input_format: format,
                 checked: false,
-                findings: vec![Finding {
-                    code: e.code.as_str().to_string(),
-                    severity: pchat_guard_engine::Severity::Error,
-                    message: e.message,
-                    pointer: String::new(),
-                    location: index.location(e.span),
-                    label: None,
-                    help: e.help,
-                    related: None,
-                    waived: None,
-                }],
+                findings: vec![e.into_finding(&LineIndex::new(&text))],
                 coverage: None,
             };
             Err(Box::new(Unusable {
@@ -86,17 +75,27 @@ impl<'a> Problems<'a> {
 
     /// Records a problem at `node`.
     pub fn push(&mut self, node: &Node, pointer: &str, message: String, help: Option<String>) {
-        self.findings.push(Finding {
-            code: self.code.as_str().to_string(),
-            severity: self.code.severity(),
+        let mut finding = Finding::of(
+            self.code,
             message,
-            pointer: pointer.to_string(),
-            location: self.index.location(node.span),
-            label: None,
-            help,
-            related: None,
-            waived: None,
-        });
+            pointer.to_string(),
+            self.index.location(node.span),
+        );
+        finding.help = help;
+        self.findings.push(finding);
+    }
+
+    /// The string field `name` of an object's `fields` under `pointer`, with its node; `None`
+    /// when absent, or not a string (reported).
+    pub fn string_field<'n>(
+        &mut self,
+        fields: &[(&str, &'n Node)],
+        pointer: &str,
+        name: &str,
+    ) -> Option<(String, &'n Node)> {
+        let node = field(fields, name)?;
+        self.string(node, &push_pointer(pointer, name), name)
+            .map(|s| (s.to_string(), node))
     }
 
     /// The fields of an object, after reporting unknown and missing ones; `None` (reported) when

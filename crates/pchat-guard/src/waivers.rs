@@ -153,17 +153,9 @@ impl WaiverFile {
                 ),
                 Ok(()) => continue,
             };
-            findings.push(pchat_guard_engine::Finding {
-                code: code.as_str().to_string(),
-                severity: code.severity(),
-                message,
-                pointer,
-                location,
-                label: None,
-                help: Some(help.to_string()),
-                related: None,
-                waived: None,
-            });
+            let mut finding = pchat_guard_engine::Finding::of(code, message, pointer, location);
+            finding.help = Some(help.to_string());
+            findings.push(finding);
         }
         (!findings.is_empty()).then(|| FileReport {
             format_version: pchat_guard_engine::report::REPORT_FORMAT_VERSION,
@@ -199,12 +191,7 @@ fn read_entry(
         &["rule", "target", "reason"],
         &["expires", "file"],
     )?;
-    let mut text = |name: &str| {
-        let node = field(&fields, name)?;
-        problems
-            .string(node, &push_pointer(pointer, name), name)
-            .map(|s| (s.to_string(), node))
-    };
+    let mut text = |name: &str| problems.string_field(&fields, pointer, name);
     let rule = text("rule");
     let target = text("target");
     let reason = text("reason");

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{cli, outcome, root, scratch};
+use crate::support::{cli, outcome, root, scratch, snapshot_settings};
 
 const TODAY: &str = "2026-11-26";
 
@@ -12,11 +12,7 @@ fn json(stdout: &str) -> Value {
 }
 
 fn snapshot(name: &str, text: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("tests/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!(name, text));
+    snapshot_settings().bind(|| insta::assert_snapshot!(name, text));
 }
 
 /// Every finding of a JSON report as (file, code, pointer, waived reason).

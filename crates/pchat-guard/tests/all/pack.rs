@@ -145,10 +145,7 @@ fn everything_wrong_at_once() {
         &[Some(request.source.clone())],
         false,
     );
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("tests/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
+    let mut settings = crate::support::snapshot_settings();
     settings.set_input_file(&path);
     settings.bind(|| {
         insta::assert_snapshot!("pack__everything-wrong.human", human);

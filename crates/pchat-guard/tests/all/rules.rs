@@ -46,10 +46,7 @@ fn rule_fixtures_give_their_exact_diagnostics() {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(root().join("tests/snapshots"));
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_omit_expression(true);
+        let mut settings = crate::support::snapshot_settings();
         settings.set_input_file(&path);
         settings.bind(|| {
             insta::assert_snapshot!(format!("rules__{stem}"), rendered);

@@ -202,6 +202,7 @@ pub struct Checker<'a> {
     scopes: Vec<Binding>,
     next_slot: u32,
     pred_stack: Vec<String>,
+    called: std::collections::HashSet<String>,
 }
 
 const METHODS_LIST: &[&str] = &["any", "all", "count", "filter", "map", "distinct"];
@@ -222,6 +223,46 @@ impl<'a> Checker<'a> {
             scopes: Vec::new(),
             next_slot: 0,
             pred_stack: Vec::new(),
+            called: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Warns of the helpers no rule calls, and checks their bodies anyway (parameters of any
+    /// type), so a mistake in a helper does not wait for its first caller.
+    pub fn unused_helpers(&mut self) {
+        let mut unused: Vec<(usize, &'a PredDecl)> = self
+            .preds
+            .iter()
+            .filter(|(name, _)| !self.called.contains(*name))
+            .map(|(_, helper)| *helper)
+            .collect();
+        unused.sort_by_key(|(file, p)| (*file, p.name_span));
+        for (file, pred) in unused {
+            self.sink
+                .warning(
+                    "PCL101",
+                    file,
+                    pred.name_span,
+                    format!("helper `{}` is never used", pred.name),
+                )
+                .help("call it from a rule, or remove it");
+            self.file = file;
+            self.scopes.clear();
+            self.next_slot = 0;
+            for (param, span) in &pred.params {
+                let slot = self.next_slot;
+                self.next_slot += 1;
+                self.scopes.push(Binding::Slot {
+                    slot,
+                    ty: Ty::Unknown,
+                    used: true,
+                    span: *span,
+                    name: param.clone(),
+                });
+            }
+            self.pred_stack.push(pred.name.clone());
+            let _ = self.expr(&pred.body);
+            self.pred_stack.pop();
         }
     }
 
@@ -354,8 +395,13 @@ impl<'a> Checker<'a> {
         } else {
             Expr::Call(Builtin::Coalesce, at)
         };
-        let (message, _) = self.expr(&report.message);
-        let help = report.help.as_ref().map(|h| self.expr(h).0);
+        let (message, message_ty) = self.expr(&report.message);
+        self.expect_text(&message_ty, "message", report.message.span);
+        let help = report.help.as_ref().map(|h| {
+            let (help, help_ty) = self.expr(h);
+            self.expect_text(&help_ty, "help", h.span);
+            help
+        });
         self.unused();
         let failed = self
             .sink
@@ -382,6 +428,23 @@ impl<'a> Checker<'a> {
             message,
             help,
         })
+    }
+
+    /// A `message` or `help` must be text: a string, or a template.
+    fn expect_text(&mut self, ty: &Ty, what: &str, span: Span) {
+        if !matches!(ty, Ty::Str { .. } | Ty::Unknown) {
+            self.sink
+                .error(
+                    "PCL004",
+                    self.file,
+                    span,
+                    format!("the {what} is {}, not text", describe(ty)),
+                )
+                .label("expected a string")
+                .help(
+                    "write a string; put values in it with `{...}`, such as \"pool `{pool.id}`\"",
+                );
+        }
     }
 
     fn unused(&mut self) {
@@ -925,6 +988,7 @@ impl<'a> Checker<'a> {
             drop(d);
             return (Expr::Lit(Lit::None), Ty::Unknown);
         };
+        self.called.insert(name.to_string());
         if self.pred_stack.iter().any(|p| p == name) {
             self.sink
                 .error(
@@ -1196,7 +1260,7 @@ impl<'a> Checker<'a> {
                     span,
                     format!("`{value}` is not an allowed value of this field"),
                 )
-                .label("never equal")
+                .label("the field never holds this value")
                 .help(help);
         }
     }

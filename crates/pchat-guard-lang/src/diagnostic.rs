@@ -48,7 +48,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("PCL009", "missing or invalid rule header"),
     ("PCL010", "helper predicate that calls itself"),
-    ("PCL101", "unused binding (warning)"),
+    ("PCL101", "unused binding or helper (warning)"),
     ("PCL102", "rule that can never fire (warning)"),
 ];
 

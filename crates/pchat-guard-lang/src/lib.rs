@@ -92,6 +92,7 @@ pub fn compile_with_schema(
                 }
             }
         }
+        checker.unused_helpers();
     }
     for (i, file) in files.iter().enumerate() {
         for item in &file.items {

@@ -234,6 +234,8 @@ pub struct RuleDecl {
     pub severity: Option<(String, Span)>,
     /// `title` value and span.
     pub title: Option<(String, Span)>,
+    /// Where the `report` keyword stands.
+    pub report_span: Option<Span>,
     /// `facts` values and spans.
     pub facts: Vec<(String, Span)>,
     /// Span of the `facts` keyword, if present.
@@ -578,6 +580,7 @@ impl Parser<'_> {
             doc,
             severity: None,
             title: None,
+            report_span: None,
             facts: Vec::new(),
             facts_span: None,
             body: Vec::new(),
@@ -624,18 +627,50 @@ impl Parser<'_> {
                 self.expected("`severity`, `title`, `facts`, `for`, `let`, `where` or `report`")
             );
         };
+        // A header clause or `report` given twice would silently replace the first.
+        let once = |given: Option<Span>, sink: &mut Sink, file: usize, at: Span| {
+            if given.is_some() {
+                sink.error(
+                    "PCL009",
+                    file,
+                    at,
+                    format!("`{kw}` is given twice in this rule"),
+                )
+                .label("given again here")
+                .help(format!("a rule has one `{kw}`: keep one of them"));
+            }
+        };
         match kw.as_str() {
             "severity" => {
-                self.bump();
+                let at = self.bump().span;
+                once(
+                    rule.severity.as_ref().map(|s| s.1),
+                    self.sink,
+                    self.file,
+                    at,
+                );
                 let (value, span) = self.ident("`error`, `warning` or `info`")?;
                 rule.severity = Some((value, span));
             }
             "title" => {
-                self.bump();
-                let (value, _, span) = self.string("a title string")?;
-                rule.title = Some((value, span));
+                let at = self.bump().span;
+                once(rule.title.as_ref().map(|t| t.1), self.sink, self.file, at);
+                let (_, raw, span) = self.string("a title string")?;
+                let text = match self.template(raw)?.parts.as_slice() {
+                    [] => String::new(),
+                    [TplPart::Text(t)] => t.clone(),
+                    _ => {
+                        self.sink
+                            .error("PCL009", self.file, span, "a title is plain text")
+                            .label("`{...}` here")
+                            .help("values go in the `message`; escape a brace as `\\{`");
+                        return Err(Failed);
+                    }
+                };
+                rule.title = Some((text, span));
             }
             "facts" => {
+                once(rule.facts_span, self.sink, self.file, self.span());
                 rule.facts_span = Some(self.bump().span);
                 loop {
                     let (fact, span) = self.ident("a fact id such as `F1`")?;
@@ -667,7 +702,14 @@ impl Parser<'_> {
                 rule.body.push(ClauseAst::Where(condition));
             }
             "report" => {
-                self.bump();
+                let at = self.bump().span;
+                once(
+                    rule.report.as_ref().and(rule.report_span),
+                    self.sink,
+                    self.file,
+                    at,
+                );
+                rule.report_span = Some(at);
                 self.expect_kw("at")?;
                 let mut at = vec![self.expr()?];
                 while self.is_punct(",") {

@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// The module: one file for every host (wasmtime, Node, browsers, Python).
-pub const MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/module/pchat_guard_bg.wasm"));
+pub static MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/module/pchat_guard_bg.wasm"));
 
 /// The wasm-bindgen JS glue (`--target web` style: `init`/`initSync` plus typed functions).
 pub const JS_GLUE: &str = include_str!(concat!(env!("OUT_DIR"), "/module/pchat_guard.js"));
@@ -21,8 +21,14 @@ pub const MODULE_FILE_NAME: &str = "pchat_guard_bg.wasm";
 /// The raw ABI version this host speaks.
 pub const ABI_VERSION: u32 = 1;
 
-/// SHA-256 of module bytes, as lowercase hex.
+/// SHA-256 of [`MODULE`], computed when it was built.
+pub const MODULE_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/module/module.sha256"));
+
+/// SHA-256 of module bytes, as lowercase hex ([`MODULE_DIGEST`] for the embedded module).
 pub fn digest(bytes: &[u8]) -> String {
+    if std::ptr::eq(bytes, MODULE) {
+        return MODULE_DIGEST.to_string();
+    }
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -36,4 +42,21 @@ pub fn js_files() -> [(&'static str, &'static str); 3] {
         ("pchat_guard.d.ts", JS_TYPES),
         ("pchat_guard_bg.wasm.d.ts", WASM_TYPES),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_time_digest_is_the_modules() {
+        let computed: String = Sha256::digest(MODULE)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(MODULE_DIGEST, computed);
+        assert_eq!(digest(MODULE), computed);
+        let copy = MODULE.to_vec();
+        assert_eq!(digest(&copy), computed, "other bytes are hashed");
+    }
 }

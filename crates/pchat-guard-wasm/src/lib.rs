@@ -79,15 +79,94 @@ fn pack() -> Result<(pchat_guard_engine::ir::Bundle, &'static str), String> {
 }
 
 /// The checker with its pack and digest, built on first use and kept for the life of the instance.
+///
+/// The embedded pack's checker is built by `wizer-initialize` when the module is pre-initialised
+/// at build time, so a fresh instance starts with it (schema validator compiled, rules parsed).
+/// A pack injected later by `pchat-guard compile` is found through the locator at run time and
+/// gets its own checker, built on its first use.
 fn checker_and_digest() -> Result<&'static (Checker, &'static str), &'static str> {
-    static CHECKER: OnceLock<Result<(Checker, &'static str), String>> = OnceLock::new();
-    CHECKER
-        .get_or_init(|| {
-            let (bundle, digest) = pack()?;
-            Ok((Checker::new()?.with_bundle(bundle)?, digest))
-        })
-        .as_ref()
-        .map_err(String::as_str)
+    static EMBEDDED: OnceLock<Result<(Checker, &'static str), String>> = OnceLock::new();
+    static INJECTED: OnceLock<Result<(Checker, &'static str), String>> = OnceLock::new();
+    let build = || {
+        let (bundle, digest) = pack()?;
+        Ok((Checker::new()?.with_bundle(bundle)?, digest))
+    };
+    let cell = if injected_image().is_some() {
+        &INJECTED
+    } else {
+        &EMBEDDED
+    };
+    cell.get_or_init(build).as_ref().map_err(String::as_str)
+}
+
+/// Builds the checker ahead of the first call; Wizer runs it at build time and snapshots the
+/// instance, then removes the export. Memory freed meanwhile is zeroed, so that the snapshot
+/// does not carry the garbage of the build as data.
+#[cfg(target_arch = "wasm32")]
+#[unsafe(export_name = "wizer-initialize")]
+pub extern "C" fn wizer_initialize() {
+    zeroing::ZERO_FREED.store(true, core::sync::atomic::Ordering::Relaxed);
+    let _ = checker_and_digest();
+    zeroing::ZERO_FREED.store(false, core::sync::atomic::Ordering::Relaxed);
+}
+
+#[cfg(target_arch = "wasm32")]
+mod zeroing {
+    //! The system allocator, zeroing what is freed while `ZERO_FREED` is set (pre-initialisation).
+
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::sync::atomic::{AtomicBool, Ordering};
+    use std::alloc::System;
+
+    /// Set while `wizer-initialize` runs.
+    pub static ZERO_FREED: AtomicBool = AtomicBool::new(false);
+
+    struct Zeroing;
+
+    // SAFETY: every call is forwarded to `System` with the caller's own arguments; the only
+    // addition writes zeros over a block the caller is giving up, within its layout.
+    unsafe impl GlobalAlloc for Zeroing {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: forwarded as is.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: forwarded as is.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            if ZERO_FREED.load(Ordering::Relaxed) {
+                // SAFETY: `ptr` is valid for `layout.size()` bytes until it is freed below.
+                unsafe { ptr.write_bytes(0, layout.size()) };
+            }
+            // SAFETY: forwarded as is.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if !ZERO_FREED.load(Ordering::Relaxed) {
+                // SAFETY: forwarded as is.
+                return unsafe { System.realloc(ptr, layout, new_size) };
+            }
+            // SAFETY: the caller guarantees `new_size` with `layout.align()` is a valid layout.
+            let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            // SAFETY: a fresh block; on success the old one's bytes are copied and it is freed
+            // (zeroed) through `dealloc`.
+            unsafe {
+                let fresh = System.alloc(new_layout);
+                if !fresh.is_null() {
+                    core::ptr::copy_nonoverlapping(ptr, fresh, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+                fresh
+            }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Zeroing = Zeroing;
 }
 
 fn checker() -> Result<&'static Checker, &'static str> {

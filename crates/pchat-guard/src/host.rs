@@ -308,6 +308,13 @@ impl Session {
         self.take_response(packed)
     }
 
+    /// Fuel the last call used (about one unit per WebAssembly instruction): a measure of work
+    /// that does not depend on the machine, for tests and benchmarks.
+    pub fn fuel_used(&self) -> u64 {
+        self.fuel
+            .saturating_sub(self.store.get_fuel().unwrap_or(self.fuel))
+    }
+
     /// Copies `len` bytes of the instance's memory at `offset` (for diagnostics and tests).
     pub fn read_memory(&self, offset: usize, len: usize) -> Option<Vec<u8>> {
         let mut buffer = vec![0u8; len];

@@ -132,3 +132,28 @@ fn the_module_does_not_grow_past_three_mib() {
         MODULE.len()
     );
 }
+
+#[test]
+fn a_fresh_instance_starts_pre_initialised() {
+    // Wizer ran `wizer-initialize` at build time and removed it; the snapshot holds the
+    // compiled schema validator and the parsed pack, so the first check of a fresh instance
+    // costs about what any later one does (measured in fuel, which does not depend on the
+    // machine). Without pre-initialisation the first check also builds the validator.
+    let (_, exports) = imports_and_exports(MODULE);
+    assert!(!exports.iter().any(|e| e == "wizer-initialize"), "{exports:?}");
+    let request = serde_json::to_vec(&crate::support::request_for(
+        &crate::support::root().join("examples/topologies/stretched-low-bandwidth.yaml"),
+    ))
+    .unwrap_or_default();
+    let mut fresh = host().session().unwrap_or_else(|e| panic!("{e}"));
+    fresh.check(&request).unwrap_or_else(|e| panic!("{e}"));
+    let first = fresh.fuel_used();
+    fresh.check(&request).unwrap_or_else(|e| panic!("{e}"));
+    let second = fresh.fuel_used();
+    eprintln!("fuel: first check {first}, second {second}");
+    assert!(second > 0);
+    assert!(
+        first < second * 2,
+        "the first check used {first} fuel, the second {second}: the module is not pre-initialised"
+    );
+}

@@ -669,6 +669,11 @@ fn test(args: &TestArgs) -> ExitCode {
         };
         let expected = pchat_guard::policy::expectations(case, &text);
         let scope = pchat_guard::policy::scope(case, &text);
+        let today = pchat_guard::policy::today(case, &text);
+        if let Some(Err(e)) = today.as_deref().map(Date::parse) {
+            say!("error: `{shown}`: `today`: {e}");
+            return ExitCode::from(exit::CANNOT_CHECK);
+        }
         let request = CheckRequest {
             source: text,
             path: shown.clone(),
@@ -676,7 +681,7 @@ fn test(args: &TestArgs) -> ExitCode {
             limits: Limits::default(),
             coverage: args.coverage || args.threshold.is_some(),
             bundle: Some(bundle.clone()),
-            today: None,
+            today,
             waivers: Vec::new(),
         };
         let response = serde_json::to_vec(&request)

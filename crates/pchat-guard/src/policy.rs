@@ -123,7 +123,10 @@ pub fn expectations(path: &Path, text: &str) -> Vec<Expectation> {
     let lines: Vec<String> = match std::fs::read_to_string(&sidecar) {
         Ok(sidecar) => sidecar
             .lines()
-            .filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("only:"))
+            .filter(|l| {
+                let l = l.trim_start();
+                !l.starts_with('#') && !l.starts_with("only:") && !l.starts_with("today:")
+            })
             .map(str::to_string)
             .collect(),
         Err(_) => text
@@ -158,6 +161,22 @@ pub fn scope(path: &Path, text: &str) -> Vec<String> {
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty())
         .collect()
+}
+
+/// The date a test case is checked on (`# today: YYYY-MM-DD` in YAML, `today: ...` in a
+/// `.expect` file), so that cases with dated waivers do not depend on the day they run; `None`
+/// when the case gives none (a dated waiver then does not apply).
+pub fn today(path: &Path, text: &str) -> Option<String> {
+    let sidecar = std::fs::read_to_string(path.with_extension("expect")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("# today:"))
+        .chain(
+            sidecar
+                .lines()
+                .filter_map(|l| l.trim_start().strip_prefix("today:")),
+        )
+        .map(|d| d.trim().to_string())
+        .next()
 }
 
 /// The shipped pack's bundle type, for callers that hold one.

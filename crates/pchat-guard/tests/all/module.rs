@@ -140,7 +140,10 @@ fn a_fresh_instance_starts_pre_initialised() {
     // costs about what any later one does (measured in fuel, which does not depend on the
     // machine). Without pre-initialisation the first check also builds the validator.
     let (_, exports) = imports_and_exports(MODULE);
-    assert!(!exports.iter().any(|e| e == "wizer-initialize"), "{exports:?}");
+    assert!(
+        !exports.iter().any(|e| e == "wizer-initialize"),
+        "{exports:?}"
+    );
     let request = serde_json::to_vec(&crate::support::request_for(
         &crate::support::root().join("examples/topologies/stretched-low-bandwidth.yaml"),
     ))

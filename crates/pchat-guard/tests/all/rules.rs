@@ -149,6 +149,50 @@ fn policy_tests_fail_when_expectations_are_not_met() {
 }
 
 #[test]
+fn policy_cases_give_the_date_their_dated_waivers_are_judged_on() {
+    let dir = scratch("policy-tests-today");
+    let _ = std::fs::remove_dir_all(&dir);
+    write(&dir, "custom.rules", CUSTOM_RULE);
+    let manifest =
+        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
+            .unwrap_or_default()
+            .replace("$schema: ../../../schemas/topology.schema.json\n", "");
+    let waived = format!(
+        "{manifest}waivers:\n  - rule: CUSTOM-FS-001\n    target: pchat-pool\n    reason: r\n    expires: 2027-01-31\n"
+    );
+    let only = "# only: CUSTOM-FS-001, PCG-WAIVER-EXPIRED\n# expect: CUSTOM-FS-001 /persistent_chat_pools/0/fqdn\n";
+    // Before the end date the waiver applies (the finding is still a finding of the case)...
+    write(
+        &dir,
+        "tests/in-time.yaml",
+        &format!("# today: 2027-01-31\n{only}{waived}"),
+    );
+    // ...after it, it has lapsed; and with no date it cannot be judged: both say so.
+    let lapsed = format!("{only}# expect: PCG-WAIVER-EXPIRED /waivers/0/expires\n{waived}");
+    write(
+        &dir,
+        "tests/lapsed.yaml",
+        &format!("# today: 2027-02-01\n{lapsed}"),
+    );
+    write(&dir, "tests/undated.yaml", &lapsed);
+    let (code, stdout, stderr) = outcome(&cli(&["test", &dir.display().to_string()]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.ends_with("3 passed, 0 failed\n"), "{stdout}");
+
+    write(
+        &dir,
+        "tests/bad-date.yaml",
+        &format!("# today: 2027-02-30\n{waived}"),
+    );
+    let (code, _, stderr) = outcome(&cli(&["test", &dir.display().to_string()]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`2027-02-30` is not a day of that month"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_with_custom_policies_and_broken_policies() {
     let dir = scratch("custom-policies");
     let _ = std::fs::remove_dir_all(&dir);

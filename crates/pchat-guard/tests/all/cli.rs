@@ -54,12 +54,21 @@ fn several_files_make_one_report_and_the_worst_exit_code() {
         "examples/topologies/stretched-low-bandwidth.yaml",
         "tests/fixtures/manifests/dangling-ref-sql.json",
         "tests/fixtures/manifests/malformed-tab.yaml",
+        "does/not/exist.yaml",
     ]));
     assert_eq!(code, 2);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
-    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["files"], 4);
     assert_eq!(report["summary"]["checked"], 2);
-    let dangling = first_with_code(&report["files"][1], "PCG-DANGLING-REF");
+    // Sorted by path; the unreadable file is reported and the others still checked.
+    assert_eq!(report["files"][0]["path"], "does/not/exist.yaml");
+    let unreadable = first_with_code(&report["files"][0], "PCG-UNREADABLE");
+    assert!(
+        unreadable["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no such file"))
+    );
+    let dangling = first_with_code(&report["files"][2], "PCG-DANGLING-REF");
     assert_eq!(dangling["location"]["start"]["line"], 78);
 }
 

@@ -146,17 +146,28 @@ pub fn expectations(path: &Path, text: &str) -> Vec<Expectation> {
     out
 }
 
-/// The codes a test case is about (`# only: ID, ID` in YAML, `only: ID` in a `.expect` file);
-/// empty means every finding counts.
-pub fn scope(path: &Path, text: &str) -> Vec<String> {
+/// The values of a test case's `name:` directive: `# name: ...` lines in its text, then
+/// `name: ...` lines of the `.expect` file beside it.
+fn directives(path: &Path, text: &str, name: &str) -> Vec<String> {
     let sidecar = std::fs::read_to_string(path.with_extension("expect")).unwrap_or_default();
+    let in_text = format!("# {name}:");
+    let in_sidecar = format!("{name}:");
     text.lines()
-        .filter_map(|l| l.trim_start().strip_prefix("# only:"))
+        .filter_map(|l| l.trim_start().strip_prefix(in_text.as_str()))
         .chain(
             sidecar
                 .lines()
-                .filter_map(|l| l.trim_start().strip_prefix("only:")),
+                .filter_map(|l| l.trim_start().strip_prefix(in_sidecar.as_str())),
         )
+        .map(|v| v.trim().to_string())
+        .collect()
+}
+
+/// The codes a test case is about (`# only: ID, ID` in YAML, `only: ID` in a `.expect` file);
+/// empty means every finding counts.
+pub fn scope(path: &Path, text: &str) -> Vec<String> {
+    directives(path, text, "only")
+        .iter()
         .flat_map(|l| l.split(','))
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty())
@@ -167,16 +178,7 @@ pub fn scope(path: &Path, text: &str) -> Vec<String> {
 /// `.expect` file), so that cases with dated waivers do not depend on the day they run; `None`
 /// when the case gives none (a dated waiver then does not apply).
 pub fn today(path: &Path, text: &str) -> Option<String> {
-    let sidecar = std::fs::read_to_string(path.with_extension("expect")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.trim_start().strip_prefix("# today:"))
-        .chain(
-            sidecar
-                .lines()
-                .filter_map(|l| l.trim_start().strip_prefix("today:")),
-        )
-        .map(|d| d.trim().to_string())
-        .next()
+    directives(path, text, "today").into_iter().next()
 }
 
 /// The shipped pack's bundle type, for callers that hold one.

@@ -5,6 +5,7 @@ mod cli;
 mod compile;
 mod fixtures;
 mod formats;
+mod integrations;
 mod module;
 mod node;
 mod pack;

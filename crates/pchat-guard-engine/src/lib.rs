@@ -37,7 +37,7 @@ pub use value::Node;
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One manifest to check, as hosts send it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// The manifest text.

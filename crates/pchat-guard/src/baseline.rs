@@ -8,10 +8,9 @@
 use std::collections::BTreeMap;
 
 use pchat_guard_engine::value::{Value, push_pointer};
-use pchat_guard_engine::{Code, FileReport, InputFormat, Limits};
+use pchat_guard_engine::{Code, FileReport, Finding, Limits};
 use serde::{Deserialize, Serialize};
 
-use crate::render::RunReport;
 use crate::settings::{self, Problems, Unusable, field};
 use crate::waivers::normalize;
 
@@ -42,23 +41,30 @@ pub struct Entry {
     pub fingerprint: String,
 }
 
+impl Entry {
+    /// The entry recording `finding` of the file at `path`.
+    fn of(path: &str, finding: &Finding) -> Entry {
+        Entry {
+            rule: finding.code.clone(),
+            file: normalize(path),
+            pointer: finding.pointer.clone(),
+            fingerprint: crate::formats::fingerprint(path, finding),
+        }
+    }
+}
+
 impl Baseline {
-    /// The findings of a run that are neither waived nor in files that could not be checked.
-    pub fn record(report: &RunReport) -> Baseline {
-        let mut findings: Vec<Entry> = report
-            .files
+    /// The findings of a run's files that are neither waived nor in files that could not be
+    /// checked.
+    pub fn record(files: &[FileReport]) -> Baseline {
+        let mut findings: Vec<Entry> = files
             .iter()
             .filter(|f| f.checked)
             .flat_map(|file| {
                 file.findings
                     .iter()
                     .filter(|f| f.waived.is_none())
-                    .map(move |f| Entry {
-                        rule: f.code.clone(),
-                        file: normalize(&file.path),
-                        pointer: f.pointer.clone(),
-                        fingerprint: crate::formats::fingerprint(file, f),
-                    })
+                    .map(|f| Entry::of(&file.path, f))
             })
             .collect();
         findings.sort();
@@ -133,7 +139,7 @@ impl Baseline {
                 findings,
             })
         } else {
-            let report = problems.into_report(path, InputFormat::infer(path, &parsed.text));
+            let report = problems.into_report(path, parsed.format);
             Err(Box::new(Unusable {
                 report,
                 text: Some(parsed.text),
@@ -150,25 +156,20 @@ impl Baseline {
         }
         let mut removed = 0;
         for file in files.iter_mut().filter(|f| f.checked) {
-            let path = normalize(&file.path);
-            let snapshot = file.clone();
-            let mut keep = Vec::with_capacity(file.findings.len());
-            for finding in &snapshot.findings {
-                let entry = Entry {
-                    rule: finding.code.clone(),
-                    file: path.clone(),
-                    pointer: finding.pointer.clone(),
-                    fingerprint: crate::formats::fingerprint(&snapshot, finding),
-                };
-                match left.get_mut(&entry) {
-                    Some(n) if *n > 0 && finding.waived.is_none() => {
+            let path = file.path.as_str();
+            file.findings.retain(|finding| {
+                if finding.waived.is_some() {
+                    return true;
+                }
+                match left.get_mut(&Entry::of(path, finding)) {
+                    Some(n) if *n > 0 => {
                         *n -= 1;
                         removed += 1;
+                        false
                     }
-                    _ => keep.push(finding.clone()),
+                    _ => true,
                 }
-            }
-            file.findings = keep;
+            });
         }
         removed
     }

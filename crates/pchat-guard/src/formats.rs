@@ -1,7 +1,7 @@
 //! Machine formats for pipelines, all made from the one run report: SARIF 2.1.0 (GitHub code
 //! scanning), JUnit XML, and GitHub Actions workflow annotations.
 
-use pchat_guard_engine::{FileReport, Finding, Severity};
+use pchat_guard_engine::{Finding, Severity};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{Value, json};
 
@@ -28,6 +28,11 @@ pub fn rule_metas(described: &Value) -> Vec<RuleMeta> {
             .unwrap_or_default()
             .to_string()
     };
+    // The severity as `describe` spells it; an unknown one counts as an error (fail closed).
+    let severity = |v: &Value| {
+        serde_json::from_value(v.get("severity").cloned().unwrap_or_default())
+            .unwrap_or(Severity::Error)
+    };
     let mut metas: Vec<RuleMeta> = described
         .get("codes")
         .and_then(Value::as_array)
@@ -35,11 +40,7 @@ pub fn rule_metas(described: &Value) -> Vec<RuleMeta> {
         .flatten()
         .map(|c| RuleMeta {
             id: text(c, "code"),
-            severity: match text(c, "severity").as_str() {
-                "warning" => Severity::Warning,
-                "info" => Severity::Info,
-                _ => Severity::Error,
-            },
+            severity: severity(c),
             title: text(c, "summary"),
             doc: String::new(),
         })
@@ -52,11 +53,7 @@ pub fn rule_metas(described: &Value) -> Vec<RuleMeta> {
             .flatten()
             .map(|r| RuleMeta {
                 id: text(r, "id"),
-                severity: match text(r, "severity").as_str() {
-                    "warning" => Severity::Warning,
-                    "info" => Severity::Info,
-                    _ => Severity::Error,
-                },
+                severity: severity(r),
                 title: text(r, "title"),
                 doc: text(r, "doc"),
             }),
@@ -123,7 +120,7 @@ pub fn sarif(report: &RunReport, rules: &[RuleMeta], with_baseline: bool) -> Val
                     },
                     "logicalLocations": [{ "fullyQualifiedName": f.pointer, "kind": "element" }],
                 }],
-                "partialFingerprints": { "pchatGuard/v1": fingerprint(file, f) },
+                "partialFingerprints": { "pchatGuard/v1": fingerprint(&file.path, f) },
             });
             if let Some(map) = result.as_object_mut() {
                 if let Some(index) = rules.iter().position(|r| r.id == f.code) {
@@ -176,12 +173,13 @@ pub fn sarif(report: &RunReport, rules: &[RuleMeta], with_baseline: bool) -> Val
     })
 }
 
-/// A stable identity of a finding across runs: rule, file, pointer and message.
-pub fn fingerprint(file: &FileReport, finding: &Finding) -> String {
+/// A stable identity of a finding of the file at `path` across runs: rule, file, pointer and
+/// message.
+pub fn fingerprint(path: &str, finding: &Finding) -> String {
     let text = format!(
         "{}\u{0}{}\u{0}{}\u{0}{}",
         finding.code,
-        crate::waivers::normalize(&file.path),
+        crate::waivers::normalize(path),
         finding.pointer,
         finding.message
     );

@@ -81,7 +81,9 @@ pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>,
                         && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                             MANIFEST_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
                         });
-                    let skipped = std::fs::canonicalize(path).is_ok_and(|p| skip.contains(&p));
+                    let skipped = is_manifest
+                        && !skip.is_empty()
+                        && std::fs::canonicalize(path).is_ok_and(|p| skip.contains(&p));
                     if is_manifest && !skipped {
                         let shown = path.to_string_lossy().replace('\\', "/");
                         inputs.push(Input {

@@ -510,12 +510,14 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let checked: Vec<FileReport> = results.iter().map(|(r, _)| r.clone()).collect();
-    for file in &waiver_files {
-        if let Some(report) = file.finish(&checked, Some(today)) {
-            results.push((report, Some(file.text.clone())));
-        }
-    }
+    let said: Vec<(FileReport, Option<String>)> = waiver_files
+        .iter()
+        .filter_map(|file| {
+            let report = file.finish(results.iter().map(|(r, _)| r), Some(today))?;
+            Some((report, Some(file.text.clone())))
+        })
+        .collect();
+    results.extend(said);
     results.sort_by_key(|r| pchat_guard::waivers::normalize(&r.0.path));
     let (mut files, sources): (Vec<FileReport>, Vec<Option<String>>) = results.into_iter().unzip();
     if let Some(path) = &args.write_baseline {
@@ -526,8 +528,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 path.display()
             );
         } else {
-            let recorded =
-                pchat_guard::baseline::Baseline::record(&RunReport::new(files.clone(), 0));
+            let recorded = pchat_guard::baseline::Baseline::record(&files);
             let written = recorded
                 .to_json()
                 .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
@@ -794,6 +795,14 @@ fn rules(args: &RulesArgs, explain: Option<&str>) -> ExitCode {
         },
     };
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let facts = |rule: &serde_json::Value| {
+        rule["facts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(text)
+            .collect::<Vec<_>>()
+    };
     if let Some(id) = explain {
         let Some(rule) = rules
             .iter()
@@ -814,18 +823,12 @@ fn rules(args: &RulesArgs, explain: Option<&str>) -> ExitCode {
                 ExitCode::SUCCESS
             }
             ListFormat::Table => {
-                let facts: Vec<String> = rule["facts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(text)
-                    .collect();
                 emit(&format!(
                     "{}: {}\nseverity: {}\nfacts: {}\n\n{}\n",
                     text(&rule["id"]),
                     text(&rule["title"]),
                     text(&rule["severity"]),
-                    facts.join(", "),
+                    facts(rule).join(", "),
                     text(&rule["doc"]).trim()
                 ));
                 ExitCode::SUCCESS
@@ -843,17 +846,11 @@ fn rules(args: &RulesArgs, explain: Option<&str>) -> ExitCode {
                 "RULE", "SEVERITY", "FACTS", "TITLE"
             );
             for rule in &rules {
-                let facts: Vec<String> = rule["facts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(text)
-                    .collect();
                 out.push_str(&format!(
                     "{:<16} {:<8} {:<12} {}\n",
                     text(&rule["id"]),
                     text(&rule["severity"]),
-                    facts.join(","),
+                    facts(rule).join(","),
                     text(&rule["title"])
                 ));
             }

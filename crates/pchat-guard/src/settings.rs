@@ -13,6 +13,8 @@ pub struct Parsed {
     pub text: String,
     /// Its value tree.
     pub root: Node,
+    /// How it was read.
+    pub format: InputFormat,
 }
 
 /// A settings file that cannot be used: its report (`checked: false`) and its text, if read.
@@ -37,6 +39,7 @@ pub fn parse(path: &str, limits: &Limits) -> Result<Parsed, Box<Unusable>> {
             path: path.to_string(),
             text,
             root,
+            format,
         }),
         Err(e) => {
             let report = FileReport {
@@ -71,6 +74,11 @@ impl<'a> Problems<'a> {
             code,
             findings: Vec::new(),
         }
+    }
+
+    /// Where `node` is in the file.
+    pub fn location(&self, node: &Node) -> pchat_guard_engine::Location {
+        self.index.location(node.span)
     }
 
     /// Records a problem at `node`.

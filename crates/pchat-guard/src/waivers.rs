@@ -16,7 +16,7 @@
 use globset::{GlobBuilder, GlobMatcher};
 use pchat_guard_engine::value::push_pointer;
 use pchat_guard_engine::waiver::{self, Date, ExternalWaiver, WaiverOrigin};
-use pchat_guard_engine::{Code, FileReport, InputFormat, Limits, LineIndex, Location};
+use pchat_guard_engine::{Code, FileReport, InputFormat, Limits, Location};
 
 use crate::settings::{self, Problems, Unusable, field};
 
@@ -54,8 +54,7 @@ impl WaiverFile {
     /// bad date or glob) makes it unusable, with every problem at its place.
     pub fn load(path: &str, rules: &[&str], limits: &Limits) -> Result<WaiverFile, Box<Unusable>> {
         let parsed = settings::parse(path, limits)?;
-        let format = InputFormat::infer(path, &parsed.text);
-        let index = LineIndex::new(&parsed.text);
+        let format = parsed.format;
         let mut problems = Problems::new(&parsed.text, Code::WaiverFile);
         let mut entries = Vec::new();
         if let Some(top) = problems.object(&parsed.root, "", "a waiver file", &["waivers"], &[]) {
@@ -79,8 +78,7 @@ impl WaiverFile {
                 Some((_, pchat_guard_engine::value::Value::Array(items))) => {
                     for (i, item) in items.iter().enumerate() {
                         let pointer = format!("/waivers/{i}");
-                        if let Some(entry) =
-                            read_entry(item, &pointer, path, rules, &index, &mut problems)
+                        if let Some(entry) = read_entry(item, &pointer, path, rules, &mut problems)
                         {
                             entries.push(entry);
                         }
@@ -123,7 +121,19 @@ impl WaiverFile {
 
     /// The warnings about the file's waivers once every manifest is checked: expired ones, and
     /// ones that waived nothing. `None` when there is nothing to say.
-    pub fn finish(&self, reports: &[FileReport], today: Option<Date>) -> Option<FileReport> {
+    pub fn finish<'r>(
+        &self,
+        reports: impl IntoIterator<Item = &'r FileReport>,
+        today: Option<Date>,
+    ) -> Option<FileReport> {
+        // The pointers of this file's waivers that waived something, gathered once.
+        let used: std::collections::HashSet<&str> = reports
+            .into_iter()
+            .flat_map(|r| &r.findings)
+            .filter_map(|f| f.waived.as_ref())
+            .filter(|w| w.origin.path == self.path)
+            .map(|w| w.origin.pointer.as_str())
+            .collect();
         let mut findings = Vec::new();
         for entry in &self.entries {
             let Some(origin) = &entry.waiver.origin else {
@@ -140,7 +150,7 @@ impl WaiverFile {
                     push_pointer(&origin.pointer, "expires"),
                     "fix the finding, or renew the waiver with a new `expires` date",
                 ),
-                Ok(()) if !used(reports, origin) => (
+                Ok(()) if !used.contains(origin.pointer.as_str()) => (
                     Code::WaiverUnused,
                     format!(
                         "the waiver of `{}` for `{}` waives no finding",
@@ -168,20 +178,11 @@ impl WaiverFile {
     }
 }
 
-fn used(reports: &[FileReport], origin: &WaiverOrigin) -> bool {
-    reports
-        .iter()
-        .flat_map(|r| &r.findings)
-        .filter_map(|f| f.waived.as_ref())
-        .any(|w| w.origin.path == origin.path && w.origin.pointer == origin.pointer)
-}
-
 fn read_entry(
     item: &pchat_guard_engine::Node,
     pointer: &str,
     path: &str,
     rules: &[&str],
-    index: &LineIndex<'_>,
     problems: &mut Problems<'_>,
 ) -> Option<Entry> {
     let fields = problems.object(
@@ -224,9 +225,9 @@ fn read_entry(
             Some("say why the finding is accepted, and who accepted it".to_string()),
         );
     }
-    let mut expires_at = index.location(item.span);
+    let mut expires_at = problems.location(item);
     if let Some((date, node)) = &expires {
-        expires_at = index.location(node.span);
+        expires_at = problems.location(node);
         if let Err(e) = Date::parse(date) {
             problems.push(
                 node,
@@ -264,7 +265,7 @@ fn read_entry(
             origin: Some(WaiverOrigin {
                 path: path.to_string(),
                 pointer: pointer.to_string(),
-                location: index.location(item.span),
+                location: problems.location(item),
             }),
         },
         expires_at,

@@ -405,10 +405,7 @@ fn a_baseline_reports_only_new_findings() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_default();
     let manifest = dir.join("topology.yaml");
-    let original =
-        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
-            .unwrap_or_default()
-            .replace("$schema: ../../../schemas/topology.schema.json\n", "");
+    let original = crate::support::clean_minimal_manifest();
     std::fs::write(&manifest, &original).unwrap_or_default();
     let baseline = dir.join("baseline.json");
     let m = manifest.display().to_string();

@@ -203,12 +203,7 @@ fn the_allocator_never_overwrites_the_injected_pack() {
         let request = CheckRequest {
             source: text.clone(),
             path: format!("big-{round}.json"),
-            input_format: None,
-            limits: Default::default(),
-            coverage: false,
-            bundle: None,
-            today: None,
-            waivers: Vec::new(),
+            ..Default::default()
         };
         let response = session
             .check(&serde_json::to_vec(&request).unwrap_or_default())

@@ -17,12 +17,8 @@ fn check_both(source: String, path: &str) {
     let request = CheckRequest {
         source,
         path: path.to_string(),
-        input_format: None,
-        limits: Default::default(),
-        coverage: false,
-        bundle: None,
         today: Some("2026-11-26".to_string()),
-        waivers: Vec::new(),
+        ..Default::default()
     };
     let native = native_report(&request);
     match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
@@ -194,12 +190,7 @@ fn deep_and_explosive_documents_are_limit_findings() {
     let report = native_report(&CheckRequest {
         source: "[".repeat(200_000),
         path: "deep.json".to_string(),
-        input_format: None,
-        limits: Default::default(),
-        coverage: false,
-        bundle: None,
-        today: None,
-        waivers: Vec::new(),
+        ..Default::default()
     });
     assert!(!report.checked);
     assert_eq!(report.findings[0].code, "PCG-LIMIT");
@@ -231,12 +222,8 @@ fn hostile_bundles_in_requests_are_refused_not_run() {
     let request = CheckRequest {
         source: "{}".to_string(),
         path: "x.json".to_string(),
-        input_format: None,
-        limits: Default::default(),
-        coverage: false,
         bundle: Some(bundle),
-        today: None,
-        waivers: Vec::new(),
+        ..Default::default()
     };
     match through_module(&serde_json::to_vec(&request).unwrap_or_default()) {
         Response::Error { message } => assert!(message.contains("variable slots"), "{message}"),

@@ -153,10 +153,7 @@ fn policy_cases_give_the_date_their_dated_waivers_are_judged_on() {
     let dir = scratch("policy-tests-today");
     let _ = std::fs::remove_dir_all(&dir);
     write(&dir, "custom.rules", CUSTOM_RULE);
-    let manifest =
-        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
-            .unwrap_or_default()
-            .replace("$schema: ../../../schemas/topology.schema.json\n", "");
+    let manifest = crate::support::clean_minimal_manifest();
     let waived = format!(
         "{manifest}waivers:\n  - rule: CUSTOM-FS-001\n    target: pchat-pool\n    reason: r\n    expires: 2027-01-31\n"
     );

@@ -72,12 +72,7 @@ pub fn request_for(path: &Path) -> CheckRequest {
     CheckRequest {
         source,
         path: relative(path),
-        input_format: None,
-        limits: Default::default(),
-        coverage: false,
-        bundle: None,
-        today: None,
-        waivers: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -178,4 +173,12 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings
+}
+
+/// The structurally clean minimal manifest, without its `$schema` line (whose relative path only
+/// holds where the fixture lives), to copy into scratch folders.
+pub fn clean_minimal_manifest() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
+        .unwrap_or_else(|e| panic!("clean-minimal.yaml: {e}"))
+        .replace("$schema: ../../../schemas/topology.schema.json\n", "")
 }

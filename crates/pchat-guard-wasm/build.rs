@@ -2,30 +2,21 @@
 //! embeds a checked bundle and nothing is compiled per process. A rule that does not compile
 //! fails the build with its diagnostics.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let root = manifest_dir.join("../..");
     let policies = root.join("policies");
-    println!("cargo::rerun-if-changed={}", policies.display());
-    let mut files = Vec::new();
-    collect(&policies, &mut files);
-    files.sort();
-    let mut sources = Vec::new();
-    for file in &files {
-        match std::fs::read_to_string(file) {
-            Ok(text) => sources.push(pchat_guard_lang::Source {
-                path: file
-                    .strip_prefix(&root)
-                    .unwrap_or(file)
-                    .display()
-                    .to_string(),
-                text,
-            }),
-            Err(e) => fail(&format!("cannot read {}: {e}", file.display())),
-        }
+    // INVARIANT: one `rerun-if-changed` per pack source, never the folder: editing a policy
+    // test case must not rebuild the module.
+    for file in pchat_guard_pack::source_files(&policies) {
+        println!("cargo::rerun-if-changed={}", file.display());
     }
+    let sources = match pchat_guard_pack::read_sources(&policies, Some(&root)) {
+        Ok(sources) => sources,
+        Err(e) => fail(&e),
+    };
     let compiled =
         pchat_guard_lang::compile("persistent-chat", env!("CARGO_PKG_VERSION"), &sources);
     for d in &compiled.diagnostics {
@@ -54,17 +45,6 @@ fn main() {
         let out = out_dir.join(name);
         if let Err(e) = std::fs::write(&out, content) {
             fail(&format!("cannot write {}: {e}", out.display()));
-        }
-    }
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rules") {
-            out.push(path);
         }
     }
 }

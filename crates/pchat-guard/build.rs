@@ -1,6 +1,12 @@
 //! Builds the WebAssembly module that the CLI embeds, so `cargo run` and `cargo install` need
-//! nothing else: a nested cargo build of `pchat-guard-wasm` for wasm32, wasm-bindgen (as a
-//! library) for the JS glue, then `wasm-opt` when binaryen is installed.
+//! nothing else: a nested cargo build of `pchat-guard-wasm` for wasm32 (installing that target
+//! through rustup when it is missing), wasm-bindgen (as a library) for the JS glue, then
+//! pre-initialisation with Wizer.
+//!
+//! The module's bytes depend only on the sources, the lock file and the toolchain: no optional
+//! tool found on the machine (such as binaryen's `wasm-opt`) takes part, so every machine builds
+//! the same digest. The script reruns when a file that goes into the module changes, and only
+//! then: the nested build's dep-info names every source file, the pack names its rule files.
 //!
 //! The nested cargo must not inherit this build's flags (`CARGO_ENCODED_RUSTFLAGS` and friends
 //! would replace the wasm32 flags below and bring imports back), so its environment is cleaned
@@ -21,16 +27,6 @@ const WASM_RUSTFLAGS: &[&str] = &[
     "target-feature=-reference-types",
 ];
 
-/// Features the module uses, which wasm-opt must be told about.
-const WASM_OPT_FEATURES: &[&str] = &[
-    "--enable-bulk-memory",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-multivalue",
-    "--enable-simd",
-];
-
 fn main() {
     if let Err(message) = run() {
         println!("cargo::error={message}");
@@ -46,24 +42,30 @@ fn run() -> Result<(), String> {
         .ok_or("the crate is not inside the workspace")?
         .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    for watched in [
-        "crates/pchat-guard-engine",
-        "crates/pchat-guard-wasm",
-        "crates/pchat-guard-lang",
-        "policies",
-        "schemas",
+    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_MODULE_TARGET_DIR");
+    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_PREINIT");
+    for manifest in [
         "Cargo.lock",
         "Cargo.toml",
+        "crates/pchat-guard-engine/Cargo.toml",
+        "crates/pchat-guard-lang/Cargo.toml",
+        "crates/pchat-guard-pack/Cargo.toml",
+        "crates/pchat-guard-wasm/Cargo.toml",
+        "crates/pchat-guard-wasm/build.rs",
+        "schemas/topology.schema.json",
     ] {
-        println!("cargo::rerun-if-changed={}", root.join(watched).display());
+        println!("cargo::rerun-if-changed={}", root.join(manifest).display());
     }
-    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_WASM_OPT");
-    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_MODULE_TARGET_DIR");
+    for file in pchat_guard_pack::source_files(&root.join("policies")) {
+        println!("cargo::rerun-if-changed={}", file.display());
+    }
 
     let target_dir = env::var_os("PCHAT_GUARD_MODULE_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target").join("pchat-guard-module"));
+    ensure_wasm_target()?;
     let raw = build_module(&root, &target_dir)?;
+    watch_dep_info(&root, &target_dir)?;
 
     let module_dir = out_dir.join("module");
     std::fs::create_dir_all(&module_dir).map_err(|e| e.to_string())?;
@@ -79,7 +81,6 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("wasm-bindgen failed: {e:#}"))?;
 
     let module = module_dir.join("pchat_guard_bg.wasm");
-    optimise(&module)?;
     pre_initialise(&module)?;
     // Its digest names the precompiled cache file: computed here, not in every process
     // (hashing 2.5 MB took a tenth of a warm `check`).
@@ -158,32 +159,116 @@ fn build_module(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
         .join("pchat_guard_wasm.wasm"))
 }
 
-/// Runs `wasm-opt -Oz` in place when binaryen is installed (set PCHAT_GUARD_WASM_OPT=0 to skip).
-fn optimise(module: &Path) -> Result<(), String> {
-    if env::var("PCHAT_GUARD_WASM_OPT").is_ok_and(|v| v == "0") {
-        return Ok(());
-    }
-    let available = Command::new("wasm-opt")
-        .arg("--version")
+/// The wasm32 target of the toolchain building this crate must be installed: when it is not,
+/// rustup (when present) installs it for that toolchain, so a fresh machine needs nothing but
+/// the README's command; without rustup the build stops with the command to run.
+fn ensure_wasm_target() -> Result<(), String> {
+    const TARGET: &str = "wasm32-unknown-unknown";
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
         .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        println!("cargo::warning=wasm-opt (binaryen) not found: the module is not size-optimised");
+        .map_err(|e| format!("cannot run `{rustc} --print sysroot`: {e}"))?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
+    let installed = Path::new(&sysroot)
+        .join("lib")
+        .join("rustlib")
+        .join(TARGET)
+        .join("lib");
+    if installed.is_dir() {
         return Ok(());
     }
-    let optimised = module.with_extension("opt.wasm");
-    let status = Command::new("wasm-opt")
-        .arg("-Oz")
-        .args(WASM_OPT_FEATURES)
-        .arg(module)
-        .arg("-o")
-        .arg(&optimised)
-        .status()
-        .map_err(|e| format!("cannot run wasm-opt: {e}"))?;
-    if !status.success() {
-        return Err(format!("wasm-opt failed on {}", module.display()));
+    let toolchain = env::var("RUSTUP_TOOLCHAIN").ok();
+    let mut command = Command::new("rustup");
+    command.args(["target", "add", TARGET]);
+    let mut manual = format!("rustup target add {TARGET}");
+    if let Some(toolchain) = &toolchain {
+        command.args(["--toolchain", toolchain]);
+        manual.push_str(&format!(" --toolchain {toolchain}"));
     }
-    std::fs::rename(&optimised, module).map_err(|e| e.to_string())
+    match command.output() {
+        Ok(output) if output.status.success() && installed.is_dir() => {
+            println!(
+                "cargo::warning=installed the `{TARGET}` target through rustup (`{manual}`): \
+                 pchat-guard's checks run in a WebAssembly module built for it"
+            );
+            Ok(())
+        }
+        Ok(output) => Err(format!(
+            "the `{TARGET}` target is not installed for the Rust compiler at `{sysroot}`, \
+             and `{manual}` failed:\n{}\ninstall the target and build again",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(_) => Err(format!(
+            "the `{TARGET}` target is not installed for the Rust compiler at `{sysroot}`, and \
+             rustup is not available to install it: run `{manual}` (or install your \
+             distribution's Rust standard library for {TARGET}) and build again"
+        )),
+    }
+}
+
+/// Watches every file that went into the module: the nested build's dep-info lists the
+/// sources of the module's crates (cargo leaves registry crates out: they change only through
+/// `Cargo.lock`), and the rule compiler, which writes the embedded pack from the module crate's
+/// build script, is watched file by file.
+fn watch_dep_info(root: &Path, target_dir: &Path) -> Result<(), String> {
+    let module_deps = target_dir
+        .join("wasm32-unknown-unknown")
+        .join("wasm")
+        .join("pchat_guard_wasm.d");
+    let text = std::fs::read_to_string(&module_deps)
+        .map_err(|e| format!("cannot read the dep-info `{}`: {e}", module_deps.display()))?;
+    for path in dep_info_paths(&text) {
+        println!("cargo::rerun-if-changed={path}");
+    }
+    for compiler in ["crates/pchat-guard-lang/src", "crates/pchat-guard-pack/src"] {
+        watch_files(&root.join(compiler));
+    }
+    Ok(())
+}
+
+/// One `rerun-if-changed` per file below `dir`.
+fn watch_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            watch_files(&path);
+        } else {
+            println!("cargo::rerun-if-changed={}", path.display());
+        }
+    }
+}
+
+/// The prerequisites of a Makefile-style dep-info file (`target: a b\ c`): the first rule's
+/// right-hand side, with escaped spaces restored.
+fn dep_info_paths(text: &str) -> Vec<String> {
+    let Some(first) = text.lines().next() else {
+        return Vec::new();
+    };
+    let Some((_, prerequisites)) = first.split_once(": ") else {
+        return Vec::new();
+    };
+    let mut paths = Vec::new();
+    let mut current = String::new();
+    let mut chars = prerequisites.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&' ') => {
+                current.push(' ');
+                chars.next();
+            }
+            ' ' => {
+                if !current.is_empty() {
+                    paths.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        paths.push(current);
+    }
+    paths
 }
 
 /// Runs the module's `wizer-initialize` (which builds the schema validator and parses the
@@ -191,7 +276,6 @@ fn optimise(module: &Path) -> Result<(), String> {
 /// where that call left off, instead of paying for it on its first check. Set
 /// PCHAT_GUARD_PREINIT=0 to skip.
 fn pre_initialise(module: &Path) -> Result<(), String> {
-    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_PREINIT");
     if env::var("PCHAT_GUARD_PREINIT").is_ok_and(|v| v == "0") {
         return Ok(());
     }

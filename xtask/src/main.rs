@@ -98,38 +98,15 @@ fn wasm() -> Result<(), String> {
     Ok(())
 }
 
-/// Compiles `policies/` (rules outside `tests/` folders) as the shipped pack.
+/// Compiles `policies/` as the shipped pack (the files `pchat_guard_pack` says make it up).
 fn shipped_pack() -> Result<pchat_guard_lang::Compiled, String> {
-    let mut files = Vec::new();
-    collect(&root().join("policies"), &mut files);
-    files.sort();
-    let mut sources = Vec::new();
-    for file in files {
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let path = file
-            .strip_prefix(root())
-            .unwrap_or(&file)
-            .display()
-            .to_string();
-        sources.push(pchat_guard_lang::Source { path, text });
-    }
+    let root = root();
+    let sources = pchat_guard_pack::read_sources(&root.join("policies"), Some(&root))?;
     Ok(pchat_guard_lang::compile(
         "persistent-chat",
         env!("CARGO_PKG_VERSION"),
         &sources,
     ))
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() && entry.file_name() != "tests" {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rules") {
-            out.push(path);
-        }
-    }
 }
 
 fn codegen(check: bool) -> Result<(), String> {

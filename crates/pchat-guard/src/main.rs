@@ -622,7 +622,7 @@ fn test(args: &TestArgs) -> ExitCode {
     let Some(bundle) = load_policies(&args.dir) else {
         return ExitCode::from(exit::CANNOT_CHECK);
     };
-    let cases = pchat_guard::policy::files(&args.dir, &["yaml", "yml", "json"], true);
+    let cases = pchat_guard_pack::test_files(&args.dir);
     if cases.is_empty() {
         say!(
             "error: `{}` has no test manifests in a `tests` folder",

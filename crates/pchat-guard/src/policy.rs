@@ -1,67 +1,16 @@
 //! Policy directories: loading and compiling `*.rules` files, rendering compiler diagnostics,
 //! and running policy tests (`pchat-guard test`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use annotate_snippets::renderer::DecorStyle;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use pchat_guard_engine::ir::Bundle;
 use pchat_guard_lang::{Compiled, Source};
 
-/// Files under `dir` (recursively) with one of the extensions, sorted; `tests` folders are
-/// skipped unless `in_tests` asks for them alone.
-pub fn files(dir: &Path, extensions: &[&str], in_tests: bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    walk(dir, extensions, in_tests, false, &mut out);
-    out.sort();
-    out
-}
-
-fn walk(
-    dir: &Path,
-    extensions: &[&str],
-    in_tests: bool,
-    inside_tests: bool,
-    out: &mut Vec<PathBuf>,
-) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            let is_tests = inside_tests || entry.file_name() == "tests";
-            if in_tests || !is_tests {
-                walk(&path, extensions, in_tests, is_tests, out);
-            }
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| extensions.contains(&e))
-            && (!in_tests || inside_tests)
-        {
-            out.push(path);
-        }
-    }
-}
-
 /// Reads and compiles the rule files of a directory.
 pub fn compile_dir(dir: &Path) -> Result<(Vec<Source>, Compiled), String> {
-    if !dir.is_dir() {
-        return Err(format!(
-            "`{}` is not a directory of rule files",
-            dir.display()
-        ));
-    }
-    let mut sources = Vec::new();
-    for file in files(dir, &["rules"], false) {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
-        sources.push(Source {
-            path: file.display().to_string(),
-            text,
-        });
-    }
-    if sources.is_empty() {
-        return Err(format!("`{}` holds no `.rules` files", dir.display()));
-    }
+    let sources = pchat_guard_pack::read_sources(dir, None)?;
     let name = dir.file_name().map_or_else(
         || "policies".to_string(),
         |n| n.to_string_lossy().into_owned(),

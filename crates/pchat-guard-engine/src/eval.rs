@@ -1,16 +1,18 @@
 //! The evaluator: runs compiled rules ([`crate::ir`]) over a manifest tree.
 //!
 //! Values keep their origin (the tree node they came from), so a finding `at` a value gets
-//! that value's pointer, line and column. Absence is a value: a missing field, an unknown id or
-//! a field of absence is `none`, never an error. Every evaluation step is counted, so tests can
-//! show that joins are linear.
+//! that value's pointer, line and column. Absence is a value: a missing field or a field of
+//! absence is `none`, never an error. A lookup by an id that names no entity (a dangling
+//! reference) is not absence: the structural checks report it at the referring field, and the
+//! rule does not apply to the binding that needed it, so no finding follows from another
+//! (no cascades). Every evaluation step is counted, so tests can show that joins are linear.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::ir::{
-    ArithOp, Builtin, Bundle, Clause, CmpOp, Expr, Lit, Part, QuantKind, Rule, Template,
+    ArithOp, Builtin, Bundle, Clause, CmpOp, Expr, Lit, Part, QuantKind, Report, Rule, Template,
 };
 use crate::report::Finding;
 use crate::source::LineIndex;
@@ -218,14 +220,32 @@ fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
     }
 }
 
-/// What a rule did on one manifest: how many findings, and for each `where` clause how often it
-/// held and how often it did not (the branches `pchat-guard test --coverage` counts).
+/// What a rule did on one manifest: how many findings, and for each `where` clause and each
+/// `report ... when` condition how often it held and how often it did not (the branches
+/// `pchat-guard test --coverage` counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleCoverage {
     /// Findings the rule produced.
     pub findings: u64,
-    /// Per `where` clause, in body order: `[times true, times false]`.
+    /// Per `where` clause in body order, then per `when` of the reports in order:
+    /// `[times true, times false]`.
     pub wheres: Vec<[u64; 2]>,
+}
+
+impl RuleCoverage {
+    /// Nothing seen yet, for a rule: a pair of counts per `where` and per `report ... when`.
+    pub fn none_for(rule: &Rule) -> Self {
+        let wheres = rule
+            .body
+            .iter()
+            .filter(|c| matches!(c, Clause::Where(_)))
+            .count()
+            + rule.reports.iter().filter(|r| r.when.is_some()).count();
+        RuleCoverage {
+            findings: 0,
+            wheres: vec![[0, 0]; wheres],
+        }
+    }
 }
 
 /// The items of a collection grouped by the value at a field path.
@@ -239,6 +259,8 @@ pub struct Evaluator<'a> {
     ids: HashMap<String, Rc<HashMap<String, &'a Node>>>,
     indexes: HashMap<(String, Vec<String>), Rc<Index<'a>>>,
     pointers: Option<HashMap<usize, String>>,
+    /// Set when a lookup met a dangling reference; the binding being evaluated is dropped.
+    dangling: bool,
 }
 
 impl<'a> Evaluator<'a> {
@@ -251,6 +273,7 @@ impl<'a> Evaluator<'a> {
             ids: HashMap::new(),
             indexes: HashMap::new(),
             pointers: None,
+            dangling: false,
         }
     }
 
@@ -263,18 +286,9 @@ impl<'a> Evaluator<'a> {
     pub fn run(&mut self, bundle: &Bundle, index: &LineIndex<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for rule in &bundle.rules {
-            let wheres = rule
-                .body
-                .iter()
-                .filter(|c| matches!(c, Clause::Where(_)))
-                .count();
-            self.coverage.insert(
-                rule.id.clone(),
-                RuleCoverage {
-                    findings: 0,
-                    wheres: vec![[0, 0]; wheres],
-                },
-            );
+            self.coverage
+                .insert(rule.id.clone(), RuleCoverage::none_for(rule));
+            self.dangling = false;
             let mut env = vec![Val::None; rule.slots as usize];
             let before = out.len();
             self.clauses(rule, 0, &mut env, None, index, &mut out);
@@ -300,12 +314,13 @@ impl<'a> Evaluator<'a> {
         out: &mut Vec<Finding>,
     ) {
         match rule.body.get(i) {
-            None => {
-                let finding = self.finding(rule, env, subject, index);
-                out.push(finding);
-            }
+            None => self.reports(rule, env, subject, index, out),
             Some(Clause::For { slot, source }) => {
-                for item in self.eval(source, env).items() {
+                let items = self.eval(source, env).items();
+                if self.take_dangling() {
+                    return;
+                }
+                for item in items {
                     let origin = item.origin().or(subject);
                     set(env, *slot, item);
                     self.clauses(rule, i + 1, env, origin, index, out);
@@ -313,31 +328,98 @@ impl<'a> Evaluator<'a> {
             }
             Some(Clause::Let { slot, value }) => {
                 let v = self.eval(value, env);
+                if self.take_dangling() {
+                    return;
+                }
                 set(env, *slot, v);
                 self.clauses(rule, i + 1, env, subject, index, out);
             }
             Some(Clause::Where(condition)) => {
                 let held = self.eval(condition, env).truthy();
+                if self.take_dangling() {
+                    return;
+                }
                 let nth = rule
                     .body
                     .iter()
                     .take(i)
                     .filter(|c| matches!(c, Clause::Where(_)))
                     .count();
-                if let Some(counts) = self
-                    .coverage
-                    .get_mut(&rule.id)
-                    .and_then(|c| c.wheres.get_mut(nth))
-                {
-                    let [held_count, failed_count] = counts;
-                    if held {
-                        *held_count += 1;
-                    } else {
-                        *failed_count += 1;
-                    }
-                }
+                self.count_branch(&rule.id, nth, held);
                 if held {
                     self.clauses(rule, i + 1, env, subject, index, out);
+                }
+            }
+        }
+    }
+
+    /// Whether a dangling reference was met since the last call (and forgets it).
+    fn take_dangling(&mut self) -> bool {
+        std::mem::take(&mut self.dangling)
+    }
+
+    fn count_branch(&mut self, rule: &str, nth: usize, held: bool) {
+        if let Some([held_count, failed_count]) = self
+            .coverage
+            .get_mut(rule)
+            .and_then(|c| c.wheres.get_mut(nth))
+        {
+            if held {
+                *held_count += 1;
+            } else {
+                *failed_count += 1;
+            }
+        }
+    }
+
+    /// The findings of every `report` clause for one binding of the body.
+    fn reports(
+        &mut self,
+        rule: &Rule,
+        env: &mut [Val<'a>],
+        subject: Option<&'a Node>,
+        index: &LineIndex<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let mut nth = rule
+            .body
+            .iter()
+            .filter(|c| matches!(c, Clause::Where(_)))
+            .count();
+        for report in &rule.reports {
+            let branch = report.when.as_ref().map(|_| {
+                nth += 1;
+                nth - 1
+            });
+            let items = match &report.each {
+                Some((slot, source)) => {
+                    let items = self.eval(source, env).items();
+                    if self.take_dangling() {
+                        continue;
+                    }
+                    items.into_iter().map(|item| Some((*slot, item))).collect()
+                }
+                None => vec![None],
+            };
+            for item in items {
+                let mut item_subject = subject;
+                if let Some((slot, value)) = item {
+                    item_subject = value.origin().or(subject);
+                    set(env, slot, value);
+                }
+                if let (Some(condition), Some(branch)) = (&report.when, branch) {
+                    let held = self.eval(condition, env).truthy();
+                    if self.take_dangling() {
+                        continue;
+                    }
+                    self.count_branch(&rule.id, branch, held);
+                    if !held {
+                        continue;
+                    }
+                }
+                let finding = self.finding(rule, report, env, item_subject, index);
+                if !self.take_dangling() {
+                    out.push(finding);
                 }
             }
         }
@@ -346,14 +428,15 @@ impl<'a> Evaluator<'a> {
     fn finding(
         &mut self,
         rule: &Rule,
+        report: &Report,
         env: &mut [Val<'a>],
         subject: Option<&'a Node>,
         index: &LineIndex<'_>,
     ) -> Finding {
-        let at = self.eval(&rule.at, env);
+        let at = self.eval(&report.at, env);
         let node = at.origin().or(subject).unwrap_or(self.root);
-        let message = self.eval(&rule.message, env).render();
-        let help = rule.help.as_ref().map(|h| self.eval(h, env).render());
+        let message = self.eval(&report.message, env).render();
+        let help = report.help.as_ref().map(|h| self.eval(h, env).render());
         Finding {
             code: rule.id.clone(),
             severity: rule.severity,
@@ -436,8 +519,21 @@ impl<'a> Evaluator<'a> {
             self.steps += 1;
             let Val::Node(node) = item else { continue };
             let value = path.iter().fold(Val::Node(node), |v, f| v.field(f));
-            if let Some(key) = value.key() {
-                map.entry(key).or_default().push(node);
+            // A list is indexed by each of its items (for `e in x.list`); an item whose list
+            // holds a key twice is listed once. Every candidate is checked against the whole
+            // condition, so an index only ever narrows a scan.
+            let keys = match &value {
+                Val::Node(Node {
+                    value: Value::Array(_),
+                    ..
+                }) => value.items().iter().filter_map(Val::key).collect(),
+                _ => value.key().into_iter().collect::<Vec<_>>(),
+            };
+            for key in keys {
+                let nodes = map.entry(key).or_default();
+                if nodes.last().is_none_or(|last| !std::ptr::eq(*last, node)) {
+                    nodes.push(node);
+                }
             }
         }
         let map = Rc::new(map);
@@ -456,14 +552,26 @@ impl<'a> Evaluator<'a> {
             Expr::Var(slot) => env.get(*slot as usize).cloned().unwrap_or(Val::None),
             Expr::Root => Val::Node(self.root),
             Expr::Field(object, name) => self.eval(object, env).field(name),
-            Expr::Lookup { collection, key } => {
+            Expr::Lookup {
+                collection,
+                key,
+                probe,
+            } => {
                 let key = self.eval(key, env);
-                match key.as_str() {
-                    Some(id) => {
-                        let ids = self.ids(collection);
-                        ids.get(id).map_or(Val::None, |n| Val::Node(n))
+                if key.is_none() {
+                    return Val::None;
+                }
+                let found = key
+                    .as_str()
+                    .and_then(|id| self.ids(collection).get(id).copied());
+                match found {
+                    Some(node) => Val::Node(node),
+                    None => {
+                        // INVARIANT: an id that names nothing is reported by the structural
+                        // checks; the rule must not also fire on its account.
+                        self.dangling |= !probe;
+                        Val::None
                     }
-                    None => Val::None,
                 }
             }
             Expr::List(items) => {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::report::Severity;
 
 /// Version of the IR format.
-pub const IR_FORMAT_VERSION: u32 = 1;
+pub const IR_FORMAT_VERSION: u32 = 2;
 
 /// A compiled policy pack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,18 @@ pub struct Rule {
     pub slots: u32,
     /// `for`, `let` and `where` clauses, in order.
     pub body: Vec<Clause>,
+    /// What to report for each binding of the body, in order (at least one).
+    pub reports: Vec<Report>,
+}
+
+/// One `report` clause: a finding (or one per item of `each`) for a binding of the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// `each`: the slot bound to each item of the list, and the list.
+    pub each: Option<(u32, Expr)>,
+    /// `when`: the finding is made only when this holds.
+    pub when: Option<Expr>,
     /// The value the finding is about.
     pub at: Expr,
     /// The message (a string expression, usually a template).
@@ -183,12 +195,17 @@ pub enum Expr {
     Root,
     /// A field of an object (absence when missing).
     Field(Box<Expr>, String),
-    /// The entity of a top-level collection with the given id (absence when none).
+    /// The entity of a top-level collection with the given id. Absence when the id is absent;
+    /// when an id is given but names no entity (a dangling reference, which the structural
+    /// checks report), the rule does not apply to the binding being evaluated, unless the
+    /// lookup is a probe.
     Lookup {
         /// The collection.
         collection: String,
         /// The id.
         key: Box<Expr>,
+        /// A probe (`collection[id] == none` written out): a dangling id gives absence.
+        probe: bool,
     },
     /// A list of values.
     List(Vec<Expr>),
@@ -221,8 +238,9 @@ pub enum Expr {
         /// The condition (or, for `map`, the value).
         body: Box<Expr>,
     },
-    /// A quantifier over the items of a top-level collection whose field path equals a key:
-    /// answered from an index built once per check.
+    /// A quantifier over the items of a top-level collection whose field path equals a key
+    /// (or, for a list field, holds it as an item): answered from an index built once per
+    /// check.
     Join {
         /// Which one (not `map`).
         kind: QuantKind,

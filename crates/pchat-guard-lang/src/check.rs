@@ -11,15 +11,15 @@ use pchat_guard_engine::ir::{self, ArithOp, Builtin, CmpOp, Expr, Lit, QuantKind
 use serde_json::Value as Json;
 
 use crate::diagnostic::Sink;
-use crate::syntax::{BinOp, ClauseAst, E, EK, PredDecl, RuleDecl, Span, Tpl, TplPart};
+use crate::syntax::{BinOp, ClauseAst, E, EK, PredDecl, ReportAst, RuleDecl, Span, Tpl, TplPart};
 
 /// A static type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
     /// Boolean.
     Bool,
-    /// Integer.
-    Int,
+    /// Integer; maybe with the values the schema allows.
+    Int(IntDomain),
     /// Any number.
     Num,
     /// String; maybe with allowed values, maybe a reference to a collection.
@@ -37,6 +37,61 @@ pub enum Ty {
     NoneT,
     /// Unknown (after an error): accepted everywhere, so errors do not cascade.
     Unknown,
+}
+
+/// The integers a schema field may hold: an `enum`, or a `minimum`/`maximum` range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntDomain {
+    /// The allowed values, when the schema lists them.
+    pub allowed: Option<Vec<i64>>,
+    /// The smallest allowed value.
+    pub minimum: Option<i64>,
+    /// The largest allowed value.
+    pub maximum: Option<i64>,
+}
+
+impl IntDomain {
+    /// Any integer (a computed one, or a field without bounds).
+    pub const ANY: IntDomain = IntDomain {
+        allowed: None,
+        minimum: None,
+        maximum: None,
+    };
+
+    fn of(node: &Json) -> Self {
+        IntDomain {
+            allowed: node
+                .get("enum")
+                .and_then(Json::as_array)
+                .map(|values| values.iter().filter_map(Json::as_i64).collect()),
+            minimum: node.get("minimum").and_then(Json::as_i64),
+            maximum: node.get("maximum").and_then(Json::as_i64),
+        }
+    }
+
+    /// Whether the field can hold `value`.
+    fn holds(&self, value: i64) -> bool {
+        self.allowed.as_ref().is_none_or(|a| a.contains(&value))
+            && self.minimum.is_none_or(|m| value >= m)
+            && self.maximum.is_none_or(|m| value <= m)
+    }
+
+    /// What the field can hold, for a help text.
+    fn describe(&self) -> String {
+        match (&self.allowed, self.minimum, self.maximum) {
+            (Some(a), _, _) => format!(
+                "allowed: {}",
+                a.iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (None, Some(lo), Some(hi)) => format!("the field holds {lo} to {hi}"),
+            (None, Some(lo), None) => format!("the field holds {lo} or more"),
+            (None, None, Some(hi)) => format!("the field holds {hi} or less"),
+            (None, None, None) => String::new(),
+        }
+    }
 }
 
 fn plain_str() -> Ty {
@@ -98,10 +153,10 @@ impl<'s> Types<'s> {
                     .and_then(Json::as_str)
                     .map(str::to_string),
             },
-            Some("integer") => Ty::Int,
+            Some("integer") => Ty::Int(IntDomain::of(node)),
             Some("number") => Ty::Num,
             Some("boolean") => Ty::Bool,
-            _ if enum_is_int => Ty::Int,
+            _ if enum_is_int => Ty::Int(IntDomain::of(node)),
             _ if allowed.is_some() => Ty::Str {
                 allowed,
                 refers: None,
@@ -118,6 +173,25 @@ impl<'s> Types<'s> {
             .and_then(Json::as_object)
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// The field names of every object of the schema, sorted.
+    fn all_fields(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut pending = vec![self.schema];
+        while let Some(node) = pending.pop() {
+            match node {
+                Json::Object(map) => {
+                    if let Some(Json::Object(props)) = map.get("properties") {
+                        out.extend(props.keys().cloned());
+                    }
+                    pending.extend(map.values());
+                }
+                Json::Array(items) => pending.extend(items),
+                _ => {}
+            }
+        }
+        out.into_iter().collect()
     }
 
     /// Top-level collections whose items carry an `id`.
@@ -157,7 +231,7 @@ fn type_name(pointer: &str) -> String {
 fn describe(ty: &Ty) -> String {
     match ty {
         Ty::Bool => "a boolean".to_string(),
-        Ty::Int => "an integer".to_string(),
+        Ty::Int(_) => "an integer".to_string(),
         Ty::Num => "a number".to_string(),
         Ty::Str {
             refers: Some(c), ..
@@ -203,6 +277,9 @@ pub struct Checker<'a> {
     next_slot: u32,
     pred_stack: Vec<String>,
     called: std::collections::HashSet<String>,
+    /// Parameter slots of a helper no rule calls: of no known type, so a field read on one
+    /// is checked against every object of the schema instead.
+    loose_params: Vec<u32>,
 }
 
 const METHODS_LIST: &[&str] = &["any", "all", "count", "filter", "map", "distinct"];
@@ -224,6 +301,7 @@ impl<'a> Checker<'a> {
             next_slot: 0,
             pred_stack: Vec::new(),
             called: std::collections::HashSet::new(),
+            loose_params: Vec::new(),
         }
     }
 
@@ -249,9 +327,11 @@ impl<'a> Checker<'a> {
             self.file = file;
             self.scopes.clear();
             self.next_slot = 0;
+            self.loose_params.clear();
             for (param, span) in &pred.params {
                 let slot = self.next_slot;
                 self.next_slot += 1;
+                self.loose_params.push(slot);
                 self.scopes.push(Binding::Slot {
                     slot,
                     ty: Ty::Unknown,
@@ -263,6 +343,7 @@ impl<'a> Checker<'a> {
             self.pred_stack.push(pred.name.clone());
             let _ = self.expr(&pred.body);
             self.pred_stack.pop();
+            self.loose_params.clear();
         }
     }
 
@@ -377,7 +458,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let Some(report) = &rule.report else {
+        if rule.reports.is_empty() {
             self.sink
                 .error(
                     "PCL009",
@@ -388,20 +469,11 @@ impl<'a> Checker<'a> {
                 .help("end the rule with `report at <value> message \"...\"`");
             self.unused();
             return None;
-        };
-        let mut at: Vec<Expr> = report.at.iter().map(|e| self.expr(e).0).collect();
-        let at = if at.len() == 1 {
-            at.pop().unwrap_or(Expr::Root)
-        } else {
-            Expr::Call(Builtin::Coalesce, at)
-        };
-        let (message, message_ty) = self.expr(&report.message);
-        self.expect_text(&message_ty, "message", report.message.span);
-        let help = report.help.as_ref().map(|h| {
-            let (help, help_ty) = self.expr(h);
-            self.expect_text(&help_ty, "help", h.span);
-            help
-        });
+        }
+        let mut reports = Vec::new();
+        for report in &rule.reports {
+            reports.push(self.report(&rule.id, report));
+        }
         self.unused();
         let failed = self
             .sink
@@ -424,10 +496,69 @@ impl<'a> Checker<'a> {
             doc: rule.doc.clone(),
             slots: self.next_slot,
             body,
+            reports,
+        })
+    }
+
+    /// Checks and lowers one `report` clause; an `each` variable is in scope in it alone.
+    fn report(&mut self, rule_id: &str, report: &ReportAst) -> ir::Report {
+        let scope = self.scopes.len();
+        let each = report.each.as_ref().map(|(name, span, source)| {
+            let (expr, ty) = self.expr(source);
+            let item = match ty {
+                Ty::List(inner) => *inner,
+                Ty::Unknown => Ty::Unknown,
+                other => {
+                    self.sink
+                        .error(
+                            "PCL004",
+                            self.file,
+                            source.span,
+                            format!("`each` needs a list, found {}", describe(&other)),
+                        )
+                        .label("not a list");
+                    Ty::Unknown
+                }
+            };
+            (self.bind(name, *span, item), expr)
+        });
+        let when = report.when.as_ref().map(|c| {
+            let expr = self.condition(c, "`when`");
+            if matches!(expr, Expr::Lit(Lit::Bool(false))) {
+                self.sink
+                    .warning(
+                        "PCL102",
+                        self.file,
+                        c.span,
+                        format!("this report of rule `{rule_id}` can never fire"),
+                    )
+                    .label("always false");
+            }
+            expr
+        });
+        let mut at: Vec<Expr> = report.at.iter().map(|e| self.expr(e).0).collect();
+        let at = if at.len() == 1 {
+            at.pop().unwrap_or(Expr::Root)
+        } else {
+            Expr::Call(Builtin::Coalesce, at)
+        };
+        let (message, message_ty) = self.expr(&report.message);
+        self.expect_text(&message_ty, "message", report.message.span);
+        let help = report.help.as_ref().map(|h| {
+            let (help, help_ty) = self.expr(h);
+            self.expect_text(&help_ty, "help", h.span);
+            help
+        });
+        if each.is_some() {
+            self.unused_from(scope);
+        }
+        ir::Report {
+            each,
+            when,
             at,
             message,
             help,
-        })
+        }
     }
 
     /// A `message` or `help` must be text: a string, or a template.
@@ -448,10 +579,15 @@ impl<'a> Checker<'a> {
     }
 
     fn unused(&mut self) {
+        self.unused_from(0);
+    }
+
+    /// Warns about the bindings from `scope` on that were never used, and ends their scope.
+    fn unused_from(&mut self, scope: usize) {
         let mut unused = Vec::new();
         for Binding::Slot {
             used, span, name, ..
-        } in &self.scopes
+        } in self.scopes.iter().skip(scope)
         {
             if !used && !name.starts_with('_') {
                 unused.push((name.clone(), *span));
@@ -462,7 +598,7 @@ impl<'a> Checker<'a> {
                 .warning("PCL101", self.file, span, format!("`{name}` is never used"))
                 .help(format!("remove it, or name it `_{name}`"));
         }
-        self.scopes.clear();
+        self.scopes.truncate(scope);
     }
 
     fn bind(&mut self, name: &str, span: Span, ty: Ty) -> u32 {
@@ -529,7 +665,7 @@ impl<'a> Checker<'a> {
         let file = self.file;
         match &e.kind {
             EK::Error => (Expr::Lit(Lit::None), Ty::Unknown),
-            EK::Int(n) => (Expr::Lit(Lit::Int(*n)), Ty::Int),
+            EK::Int(n) => (Expr::Lit(Lit::Int(*n)), Ty::Int(IntDomain::ANY)),
             EK::Str(s) => (Expr::Lit(Lit::Str(s.clone())), plain_str()),
             EK::Bool(b) => (Expr::Lit(Lit::Bool(*b)), Ty::Bool),
             EK::None => (Expr::Lit(Lit::None), Ty::NoneT),
@@ -594,6 +730,28 @@ impl<'a> Checker<'a> {
                                 .help(help);
                             (Expr::Lit(Lit::None), Ty::Unknown)
                         }
+                    }
+                    // A parameter of a helper no rule calls: some object of the schema must
+                    // have the field.
+                    Ty::Unknown if matches!(&object_ir, Expr::Var(slot) if self.loose_params.contains(slot)) =>
+                    {
+                        let known = self.types.all_fields();
+                        if !known.contains(field) {
+                            let mut d = self
+                                .sink
+                                .error(
+                                    "PCL002",
+                                    file,
+                                    *field_span,
+                                    format!("no object of the schema has a field `{field}`"),
+                                )
+                                .label("no such field in the schema");
+                            if let Some(s) = did_you_mean(field, known.iter().map(String::as_str)) {
+                                d = d.help(format!("did you mean `{s}`?"));
+                            }
+                            let _ = d;
+                        }
+                        (Expr::Field(Box::new(object_ir), field.clone()), Ty::Unknown)
                     }
                     // Unknown after an error, or an item of an empty list: still read the field.
                     Ty::Unknown => (Expr::Field(Box::new(object_ir), field.clone()), Ty::Unknown),
@@ -725,6 +883,7 @@ impl<'a> Checker<'a> {
             Expr::Lookup {
                 collection: collection.clone(),
                 key: Box::new(key_ir),
+                probe: false,
             },
             self.types.at(&format!("/properties/{collection}/items")),
         )
@@ -836,7 +995,10 @@ impl<'a> Checker<'a> {
             "any" => QuantKind::Any,
             "all" => QuantKind::All,
             "count" if args.is_empty() => {
-                return (Expr::Call(Builtin::Count, vec![receiver_ir]), Ty::Int);
+                return (
+                    Expr::Call(Builtin::Count, vec![receiver_ir]),
+                    Ty::Int(IntDomain::ANY),
+                );
             }
             "count" => QuantKind::Count,
             "filter" => QuantKind::Filter,
@@ -897,7 +1059,7 @@ impl<'a> Checker<'a> {
         }
         let result_ty = match kind {
             QuantKind::Any | QuantKind::All => Ty::Bool,
-            QuantKind::Count => Ty::Int,
+            QuantKind::Count => Ty::Int(IntDomain::ANY),
             QuantKind::Filter => match self.slot_type(slot) {
                 Some(t) => Ty::List(Box::new(t)),
                 None => Ty::Unknown,
@@ -1085,6 +1247,20 @@ impl<'a> Checker<'a> {
                     BinOp::Gt => CmpOp::Gt,
                     _ => CmpOp::Ge,
                 };
+                // `collection[id] == none` written out asks whether the entity exists: a
+                // probe, true also when `id` dangles (see `ir::Expr::Lookup`).
+                let probe = |e: Expr, other: &Expr| match e {
+                    Expr::Lookup {
+                        collection, key, ..
+                    } if !ordered && matches!(other, Expr::Lit(Lit::None)) => Expr::Lookup {
+                        collection,
+                        key,
+                        probe: true,
+                    },
+                    e => e,
+                };
+                let a = probe(a, &b);
+                let b = probe(b, &a);
                 (Expr::Cmp(cmp, Box::new(a), Box::new(b)), Ty::Bool)
             }
             BinOp::In | BinOp::NotIn => {
@@ -1106,6 +1282,26 @@ impl<'a> Checker<'a> {
                             };
                             for (item_ir, item_e) in items.iter().zip(literals) {
                                 self.check_enum_literal(allowed, item_ir, item_e.span);
+                            }
+                        } else if let (Ty::Int(domain), Expr::List(items), EK::List(es)) =
+                            (&a_ty, &b, &rhs.kind)
+                        {
+                            for (item_ir, item_e) in items.iter().zip(es) {
+                                if let Expr::Lit(Lit::Int(value)) = item_ir
+                                    && !domain.holds(*value)
+                                {
+                                    self.sink
+                                        .error(
+                                            "PCL005",
+                                            file,
+                                            item_e.span,
+                                            format!(
+                                                "`{value}` is not an allowed value of this field"
+                                            ),
+                                        )
+                                        .label("the field never holds this value")
+                                        .help(domain.describe());
+                                }
                             }
                         } else if !compatible(&a_ty, item) {
                             self.sink.error(
@@ -1151,7 +1347,7 @@ impl<'a> Checker<'a> {
                 let (a, a_ty) = self.expr(lhs);
                 let (b, b_ty) = self.expr(rhs);
                 for (ty, e) in [(&a_ty, lhs), (&b_ty, rhs)] {
-                    if !matches!(ty, Ty::Int | Ty::Num | Ty::Unknown) {
+                    if !matches!(ty, Ty::Int(_) | Ty::Num | Ty::Unknown) {
                         self.sink
                             .error(
                                 "PCL004",
@@ -1167,7 +1363,10 @@ impl<'a> Checker<'a> {
                     BinOp::Sub => ArithOp::Sub,
                     _ => ArithOp::Mul,
                 };
-                (Expr::Arith(arith, Box::new(a), Box::new(b)), Ty::Int)
+                (
+                    Expr::Arith(arith, Box::new(a), Box::new(b)),
+                    Ty::Int(IntDomain::ANY),
+                )
             }
         }
     }
@@ -1185,6 +1384,24 @@ impl<'a> Checker<'a> {
         span: Span,
     ) {
         let file = self.file;
+        if !ordered {
+            for (ty, literal, literal_span) in [(a, b_ir, rhs.span), (b, a_ir, lhs.span)] {
+                if let (Ty::Int(domain), Expr::Lit(Lit::Int(value))) = (ty, literal)
+                    && !domain.holds(*value)
+                {
+                    self.sink
+                        .error(
+                            "PCL005",
+                            file,
+                            literal_span,
+                            format!("`{value}` is not an allowed value of this field"),
+                        )
+                        .label("the field never holds this value")
+                        .help(domain.describe());
+                    return;
+                }
+            }
+        }
         if let (
             Ty::Str {
                 allowed: Some(allowed),
@@ -1211,8 +1428,8 @@ impl<'a> Checker<'a> {
             let ok = matches!(
                 (a, b),
                 (
-                    Ty::Int | Ty::Num | Ty::Unknown,
-                    Ty::Int | Ty::Num | Ty::Unknown
+                    Ty::Int(_) | Ty::Num | Ty::Unknown,
+                    Ty::Int(_) | Ty::Num | Ty::Unknown
                 ) | (Ty::Str { .. }, Ty::Str { .. })
                     | (Ty::Unknown, _)
                     | (_, Ty::Unknown)
@@ -1278,7 +1495,7 @@ fn join_types(a: Ty, b: Ty) -> Ty {
 fn compatible(a: &Ty, b: &Ty) -> bool {
     match (a, b) {
         (Ty::Unknown, _) | (_, Ty::Unknown) | (Ty::NoneT, _) | (_, Ty::NoneT) => true,
-        (Ty::Int | Ty::Num, Ty::Int | Ty::Num) => true,
+        (Ty::Int(_) | Ty::Num, Ty::Int(_) | Ty::Num) => true,
         (Ty::Str { .. }, Ty::Str { .. }) => true,
         (Ty::Bool, Ty::Bool) => true,
         (Ty::Obj(_), Ty::Obj(_)) => true,
@@ -1293,9 +1510,14 @@ fn substitute(expr: Expr, slot: u32, arg: &Expr) -> Expr {
     match expr {
         Expr::Var(v) if v == slot => arg.clone(),
         Expr::Field(o, f) => Expr::Field(s(o), f),
-        Expr::Lookup { collection, key } => Expr::Lookup {
+        Expr::Lookup {
+            collection,
+            key,
+            probe,
+        } => Expr::Lookup {
             collection,
             key: s(key),
+            probe,
         },
         Expr::List(items) => Expr::List(
             items
@@ -1431,14 +1653,30 @@ pub fn lower_join(expr: Expr) -> Expr {
         Expr::And(items) => items,
         other => vec![other],
     };
-    let position = conjuncts.iter().position(|c| match c {
-        Expr::Cmp(CmpOp::Eq, a, b) => {
-            (var_path(a, slot).is_some_and(|p| !p.is_empty()) && !mentions(b, slot))
-                || (var_path(b, slot).is_some_and(|p| !p.is_empty()) && !mentions(a, slot))
+    // The conjunct to index on: `x.k == e`, or `e in x.list`, with `e` free of `x`; one whose
+    // key is computed (another entity's field) before one whose key is a literal, which
+    // usually matches many items (`f.edition == "enterprise"`).
+    let keyed = |c: &Expr| -> Option<(Vec<String>, Expr)> {
+        match c {
+            Expr::Cmp(CmpOp::Eq, a, b) => match (var_path(a, slot), var_path(b, slot)) {
+                (Some(p), _) if !p.is_empty() && !mentions(b, slot) => Some((p, (**b).clone())),
+                (_, Some(p)) if !p.is_empty() && !mentions(a, slot) => Some((p, (**a).clone())),
+                _ => None,
+            },
+            Expr::In(e, list) => match var_path(list, slot) {
+                Some(p) if !p.is_empty() && !mentions(e, slot) => Some((p, (**e).clone())),
+                _ => None,
+            },
+            _ => None,
         }
-        _ => false,
-    });
-    let Some(position) = position else {
+    };
+    let candidates: Vec<(Vec<String>, Expr)> = conjuncts.iter().filter_map(keyed).collect();
+    let chosen = candidates
+        .iter()
+        .find(|(_, key)| !matches!(key, Expr::Lit(_)))
+        .or_else(|| candidates.first())
+        .cloned();
+    let Some((key_path, key)) = chosen else {
         let body = if conjuncts.len() == 1 {
             conjuncts.pop().unwrap_or(Expr::Lit(Lit::Bool(true)))
         } else {
@@ -1450,13 +1688,6 @@ pub fn lower_join(expr: Expr) -> Expr {
             source,
             body: Box::new(body),
         };
-    };
-    let Some(Expr::Cmp(_, a, b)) = conjuncts.get(position) else {
-        return Expr::Lit(Lit::None);
-    };
-    let (key_path, key) = match var_path(a, slot) {
-        Some(p) if !p.is_empty() && !mentions(b, slot) => (p, (**b).clone()),
-        _ => (var_path(b, slot).unwrap_or_default(), (**a).clone()),
     };
     let body = if conjuncts.len() == 1 {
         conjuncts.pop().unwrap_or(Expr::Lit(Lit::Bool(true)))

@@ -234,16 +234,14 @@ pub struct RuleDecl {
     pub severity: Option<(String, Span)>,
     /// `title` value and span.
     pub title: Option<(String, Span)>,
-    /// Where the `report` keyword stands.
-    pub report_span: Option<Span>,
     /// `facts` values and spans.
     pub facts: Vec<(String, Span)>,
     /// Span of the `facts` keyword, if present.
     pub facts_span: Option<Span>,
     /// Body clauses.
     pub body: Vec<ClauseAst>,
-    /// The `report` clause.
-    pub report: Option<ReportAst>,
+    /// The `report` clauses, in order: each is evaluated for every binding of the body.
+    pub reports: Vec<ReportAst>,
     /// The whole rule.
     pub span: Span,
 }
@@ -272,9 +270,15 @@ pub enum ClauseAst {
     Where(E),
 }
 
-/// `report at expr message "..." help "..."`
+/// `report [each name in expr] [when expr] at expr, ... message "..." help "..."`
 #[derive(Debug, Clone)]
 pub struct ReportAst {
+    /// Where the `report` keyword stands.
+    pub span: Span,
+    /// `each name in list`: one finding per item of the list, `name` bound to it.
+    pub each: Option<(String, Span, E)>,
+    /// `when condition`: the finding is made only when it holds.
+    pub when: Option<E>,
     /// The value the finding is about: the first of these that is present.
     pub at: Vec<E>,
     /// The message (any string expression; usually a template).
@@ -374,7 +378,8 @@ pub enum EK {
 
 const KEYWORDS: &[&str] = &[
     "rule", "pred", "for", "in", "let", "where", "report", "at", "message", "help", "severity",
-    "title", "facts", "and", "or", "not", "true", "false", "none", "if", "then", "else",
+    "title", "facts", "each", "when", "and", "or", "not", "true", "false", "none", "if", "then",
+    "else",
 ];
 
 struct Parser<'s> {
@@ -580,11 +585,10 @@ impl Parser<'_> {
             doc,
             severity: None,
             title: None,
-            report_span: None,
             facts: Vec::new(),
             facts_span: None,
             body: Vec::new(),
-            report: None,
+            reports: Vec::new(),
             span: (start, start),
         };
         loop {
@@ -627,7 +631,7 @@ impl Parser<'_> {
                 self.expected("`severity`, `title`, `facts`, `for`, `let`, `where` or `report`")
             );
         };
-        // A header clause or `report` given twice would silently replace the first.
+        // A header clause given twice would silently replace the first.
         let once = |given: Option<Span>, sink: &mut Sink, file: usize, at: Span| {
             if given.is_some() {
                 sink.error(
@@ -702,14 +706,21 @@ impl Parser<'_> {
                 rule.body.push(ClauseAst::Where(condition));
             }
             "report" => {
-                let at = self.bump().span;
-                once(
-                    rule.report.as_ref().and(rule.report_span),
-                    self.sink,
-                    self.file,
-                    at,
-                );
-                rule.report_span = Some(at);
+                let span = self.bump().span;
+                let each = if self.is_kw("each") {
+                    self.bump();
+                    let (name, name_span) = self.ident("a variable name")?;
+                    self.expect_kw("in")?;
+                    Some((name, name_span, self.expr()?))
+                } else {
+                    None
+                };
+                let when = if self.is_kw("when") {
+                    self.bump();
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
                 self.expect_kw("at")?;
                 let mut at = vec![self.expr()?];
                 while self.is_punct(",") {
@@ -724,7 +735,26 @@ impl Parser<'_> {
                 } else {
                     None
                 };
-                rule.report = Some(ReportAst { at, message, help });
+                if !rule.reports.is_empty() && each.is_none() && when.is_none() {
+                    // Two unconditional reports would say two things about one binding.
+                    self.sink
+                        .error(
+                            "PCL009",
+                            self.file,
+                            span,
+                            "a second `report` needs `when` or `each`",
+                        )
+                        .label("reported for every binding, like the first")
+                        .help("say when this finding is made (`report when <condition> at ...`), or merge the two reports");
+                }
+                rule.reports.push(ReportAst {
+                    span,
+                    each,
+                    when,
+                    at,
+                    message,
+                    help,
+                });
             }
             _ => {
                 return Err(self

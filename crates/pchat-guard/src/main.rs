@@ -645,40 +645,35 @@ fn test(args: &TestArgs) -> ExitCode {
             .rules
             .iter()
             .map(|r| {
-                let wheres = r
-                    .body
-                    .iter()
-                    .filter(|c| matches!(c, pchat_guard_engine::ir::Clause::Where(_)))
-                    .count();
                 (
                     r.id.clone(),
-                    pchat_guard_engine::eval::RuleCoverage {
-                        findings: 0,
-                        wheres: vec![[0, 0]; wheres],
-                    },
+                    pchat_guard_engine::eval::RuleCoverage::none_for(r),
                 )
             })
             .collect();
     for case in &cases {
         let shown = case.display().to_string();
-        let text = match std::fs::read_to_string(case) {
-            Ok(t) => t,
+        let pchat_guard::policy::Case {
+            source,
+            input_format,
+            expected,
+            scope,
+            today,
+        } = match pchat_guard::policy::read_case(case) {
+            Ok(case) => case,
             Err(e) => {
-                say!("error: cannot read `{shown}`: {e}");
+                say!("error: {e}");
                 return ExitCode::from(exit::CANNOT_CHECK);
             }
         };
-        let expected = pchat_guard::policy::expectations(case, &text);
-        let scope = pchat_guard::policy::scope(case, &text);
-        let today = pchat_guard::policy::today(case, &text);
         if let Some(Err(e)) = today.as_deref().map(Date::parse) {
             say!("error: `{shown}`: `today`: {e}");
             return ExitCode::from(exit::CANNOT_CHECK);
         }
         let request = CheckRequest {
-            source: text,
+            source,
             path: shown.clone(),
-            input_format: None,
+            input_format,
             limits: Limits::default(),
             coverage: args.coverage || args.threshold.is_some(),
             bundle: Some(bundle.clone()),
@@ -721,14 +716,22 @@ fn test(args: &TestArgs) -> ExitCode {
         } else {
             failed += 1;
             out.push_str(&format!("FAILED  {shown}\n"));
-            for (code, pointer) in expected.iter().filter(|e| !got.contains(e)) {
+            // As multisets: two findings at one pointer are two expectations.
+            let mut unmatched = expected.clone();
+            let mut extra = Vec::new();
+            for f in &report.findings {
+                let key = (f.code.clone(), f.pointer.clone());
+                match unmatched.iter().position(|e| *e == key) {
+                    Some(i) => {
+                        unmatched.remove(i);
+                    }
+                    None => extra.push(f),
+                }
+            }
+            for (code, pointer) in &unmatched {
                 out.push_str(&format!("          missing: {code} {pointer}\n"));
             }
-            for f in report
-                .findings
-                .iter()
-                .filter(|f| !expected.contains(&(f.code.clone(), f.pointer.clone())))
-            {
+            for f in extra {
                 out.push_str(&format!(
                     "          unexpected: {} {} (line {}): {}\n",
                     f.code, f.pointer, f.location.start.line, f.message
@@ -738,7 +741,7 @@ fn test(args: &TestArgs) -> ExitCode {
     }
     let mut below = false;
     if args.coverage || args.threshold.is_some() {
-        let (rules_fired, branches_seen, branches) = coverage_report(&totals, &mut out);
+        let (rules_fired, branches_seen, branches) = coverage_report(&bundle, &totals, &mut out);
         let rule_pct = percent(rules_fired, totals.len());
         let branch_pct = percent(branches_seen, branches);
         out.push_str(&format!(
@@ -905,11 +908,19 @@ fn percent(part: usize, whole: usize) -> f64 {
 /// Lists rules that never fired and `where` clauses with an outcome no case reached; returns
 /// (rules fired, branch outcomes seen, branch outcomes in all).
 fn coverage_report(
+    bundle: &Bundle,
     totals: &std::collections::BTreeMap<String, pchat_guard_engine::eval::RuleCoverage>,
     out: &mut String,
 ) -> (usize, usize, usize) {
     let (mut fired, mut seen, mut all) = (0, 0, 0);
     for (id, c) in totals {
+        // Branches count the body's `where` clauses first, then the reports' `when`s.
+        let wheres = bundle.rules.iter().find(|r| r.id == *id).map_or(0, |r| {
+            r.body
+                .iter()
+                .filter(|c| matches!(c, pchat_guard_engine::ir::Clause::Where(_)))
+                .count()
+        });
         if c.findings > 0 {
             fired += 1;
         } else {
@@ -926,7 +937,12 @@ fn coverage_report(
                 } else {
                     "always held"
                 };
-                out.push_str(&format!("not covered: {id} `where` #{} {missing}\n", n + 1));
+                let branch = if n < wheres {
+                    format!("`where` #{}", n + 1)
+                } else {
+                    format!("`report when` #{}", n - wheres + 1)
+                };
+                out.push_str(&format!("not covered: {id} {branch} {missing}\n"));
             }
         }
     }

@@ -65,9 +65,116 @@ pub fn render_diagnostics(sources: &[Source], compiled: &Compiled, color: bool) 
 /// One expected finding of a policy test: a code and a pointer.
 pub type Expectation = (String, String);
 
+/// A policy test case, read: the manifest to check and what it must give.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The manifest text to check.
+    pub source: String,
+    /// Its format, when the case says it (a patched base is checked as JSON); else by name.
+    pub input_format: Option<pchat_guard_engine::InputFormat>,
+    /// The findings it must give (code, pointer), sorted; empty: none.
+    pub expected: Vec<Expectation>,
+    /// The codes the case is about; empty: every finding counts.
+    pub scope: Vec<String>,
+    /// The date it is checked on, when it gives one.
+    pub today: Option<String>,
+}
+
+/// A case written as a patch (the `base:` form): a base topology, an RFC 6902 JSON Patch that
+/// says what the case changes, and the findings the result must give.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchCase {
+    /// The base manifest, relative to the case file.
+    base: String,
+    /// The codes the case is about.
+    #[serde(default)]
+    only: Vec<String>,
+    /// The date the case is checked on.
+    #[serde(default)]
+    today: Option<String>,
+    /// What the case changes in the base.
+    #[serde(default)]
+    patch: json_patch::Patch,
+    /// The findings, each `CODE POINTER`.
+    #[serde(default)]
+    expect: Vec<String>,
+}
+
+/// Reads a policy test case. A YAML or JSON file whose top level has a `base` key is a patch
+/// case; any other is a manifest checked as it is, with `# only:`, `# expect:` and `# today:`
+/// comments (or a `.expect` file beside it) saying what it must give.
+pub fn read_case(path: &Path) -> Result<Case, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    if let Some(value) = parse_any(path, &text).filter(|v| v.get("base").is_some()) {
+        return patch_case(path, value);
+    }
+    Ok(Case {
+        expected: expectations(path, &text),
+        scope: scope(path, &text),
+        today: today(path, &text),
+        source: text,
+        input_format: None,
+    })
+}
+
+/// Parses a JSON or YAML file (by its name) into a value; `None` when it does not parse.
+fn parse_any(path: &Path, text: &str) -> Option<serde_json::Value> {
+    let limits = pchat_guard_engine::Limits::default();
+    let name = path.to_string_lossy();
+    let node = match pchat_guard_engine::InputFormat::infer(&name, text) {
+        pchat_guard_engine::InputFormat::Json => {
+            pchat_guard_engine::parse::parse_json(text, &limits)
+        }
+        pchat_guard_engine::InputFormat::Yaml => {
+            pchat_guard_engine::parse::parse_yaml(text, &limits)
+        }
+    };
+    node.ok().map(|n| n.to_json())
+}
+
+fn patch_case(path: &Path, value: serde_json::Value) -> Result<Case, String> {
+    let shown = path.display();
+    let case: PatchCase =
+        serde_json::from_value(value).map_err(|e| format!("`{shown}`: not a test case: {e}"))?;
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(&case.base);
+    let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+        format!(
+            "`{shown}`: cannot read its base `{}`: {e}",
+            base_path.display()
+        )
+    })?;
+    let mut manifest = parse_any(&base_path, &base_text).ok_or_else(|| {
+        format!(
+            "`{shown}`: its base `{}` does not parse",
+            base_path.display()
+        )
+    })?;
+    json_patch::patch(&mut manifest, &case.patch)
+        .map_err(|e| format!("`{shown}`: the patch does not apply to its base: {e}"))?;
+    let mut expected = Vec::new();
+    for line in &case.expect {
+        let mut parts = line.split_whitespace();
+        let (Some(code), pointer, None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!("`{shown}`: `expect: {line}` is not `CODE POINTER`"));
+        };
+        expected.push((code.to_string(), pointer.unwrap_or("").to_string()));
+    }
+    expected.sort();
+    let source = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
+    Ok(Case {
+        source,
+        input_format: Some(pchat_guard_engine::InputFormat::Json),
+        expected,
+        scope: case.only,
+        today: case.today,
+    })
+}
+
 /// The expectations of a test manifest: `# expect: CODE POINTER` lines in YAML, or the lines of
 /// a `<name>.expect` file beside a JSON manifest. None means the manifest must be clean.
-pub fn expectations(path: &Path, text: &str) -> Vec<Expectation> {
+fn expectations(path: &Path, text: &str) -> Vec<Expectation> {
     let sidecar = path.with_extension("expect");
     let lines: Vec<String> = match std::fs::read_to_string(&sidecar) {
         Ok(sidecar) => sidecar
@@ -114,7 +221,7 @@ fn directives(path: &Path, text: &str, name: &str) -> Vec<String> {
 
 /// The codes a test case is about (`# only: ID, ID` in YAML, `only: ID` in a `.expect` file);
 /// empty means every finding counts.
-pub fn scope(path: &Path, text: &str) -> Vec<String> {
+fn scope(path: &Path, text: &str) -> Vec<String> {
     directives(path, text, "only")
         .iter()
         .flat_map(|l| l.split(','))
@@ -126,7 +233,7 @@ pub fn scope(path: &Path, text: &str) -> Vec<String> {
 /// The date a test case is checked on (`# today: YYYY-MM-DD` in YAML, `today: ...` in a
 /// `.expect` file), so that cases with dated waivers do not depend on the day they run; `None`
 /// when the case gives none (a dated waiver then does not apply).
-pub fn today(path: &Path, text: &str) -> Option<String> {
+fn today(path: &Path, text: &str) -> Option<String> {
     directives(path, text, "today").into_iter().next()
 }
 

@@ -81,7 +81,7 @@ fn manifest_waivers_mark_findings_and_report_their_own_problems() {
         "{list:#?}"
     );
     assert!(
-        has(&list, "PCHAT-FS-001", "/persistent_chat_pools/0/fqdn", true),
+        has(&list, "PCHAT-FS-001", "/persistent_chat_pools/0", true),
         "{list:#?}"
     );
     let ha = report["files"][0]["findings"]
@@ -182,7 +182,7 @@ fn waived_findings_do_not_fail_the_run() {
     assert!(has(
         &list,
         "PCHAT-FS-001",
-        "/persistent_chat_pools/0/fqdn",
+        "/persistent_chat_pools/0",
         false
     ));
     // With the team's waiver file, both are waived: exit 0, even with --fail-on info.
@@ -202,7 +202,7 @@ fn waived_findings_do_not_fail_the_run() {
     validate_report(&report);
     let list = findings(&report);
     assert!(
-        has(&list, "PCHAT-FS-001", "/persistent_chat_pools/0/fqdn", true),
+        has(&list, "PCHAT-FS-001", "/persistent_chat_pools/0", true),
         "{list:#?}"
     );
     // The waiver file's own warnings: one waiver matches no file, one has lapsed.
@@ -368,7 +368,7 @@ fn a_bad_waiver_file_exits_two_with_every_problem_located_and_still_checks_the_r
         "error[PCG-SYNTAX]",
         "--> tests/fixtures/waivers/bad-syntax-waivers.json:3:",
         // The manifest was still checked and reported.
-        "error[PCHAT-FS-001]: pool `pchat-pool` has no file store",
+        "error[PCHAT-FS-001]: multiple-computer pool `pchat-pool` has no file store",
     ] {
         assert!(
             stdout.contains(expected),

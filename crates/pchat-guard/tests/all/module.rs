@@ -124,10 +124,12 @@ fn module_out_writes_the_embedded_bytes_and_the_glue() {
 }
 
 #[test]
-fn the_module_does_not_grow_past_three_mib() {
-    // DESIGN.md: under 1.5 MiB raw with the shipped pack. Recorded, not yet met: see ARCHITECTURE.md.
+fn the_module_does_not_grow_past_three_and_a_quarter_mib() {
+    // DESIGN.md: under 1.5 MiB raw with the shipped pack. Recorded, not yet met: see
+    // ARCHITECTURE.md. A ratchet: 3 MiB until the build stopped running wasm-opt (whose
+    // presence made the bytes depend on the machine), 3.25 MiB since.
     assert!(
-        MODULE.len() < 3 * 1024 * 1024,
+        MODULE.len() < 13 * 1024 * 1024 / 4,
         "module grew to {} bytes",
         MODULE.len()
     );

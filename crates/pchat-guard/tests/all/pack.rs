@@ -84,13 +84,9 @@ fn every_rule_has_a_firing_and_a_near_miss_test() {
         let mut fires = 0;
         let mut near_misses = 0;
         for case in &cases {
-            let text = std::fs::read_to_string(case).unwrap_or_default();
-            let only = text
-                .lines()
-                .any(|l| l.starts_with("# only:") && l.contains(id));
-            let expects = text
-                .lines()
-                .any(|l| l.starts_with("# expect:") && l.contains(id));
+            let case = pchat_guard::policy::read_case(case).unwrap_or_else(|e| panic!("{e}"));
+            let only = case.scope.iter().any(|c| c == id);
+            let expects = case.expected.iter().any(|(code, _)| code == id);
             fires += usize::from(expects);
             near_misses += usize::from(only && !expects);
         }
@@ -114,21 +110,23 @@ fn rule_findings_carry_line_and_column_in_json_and_yaml() {
         (finding.location.start.line, finding.location.start.column),
         (76, 17)
     );
-    let yaml = native_report(&request_for(&root().join(
-        "policies/persistent-chat/tests/pool-007-active-server-other-time-zone.yaml",
-    )));
+    // In YAML: the first instance of a reference topology on SQL Server 2014, which Lync
+    // Server 2013 does not support: the finding is at the `version` value, line 68 column 14.
+    let path = root().join("examples/topologies/stretched-low-bandwidth.yaml");
+    let mut request = request_for(&path);
+    request.source = request
+        .source
+        .replacen("version: '2012'", "version: '2014'", 1);
+    let yaml = native_report(&request);
     let finding = yaml
         .findings
         .iter()
-        .find(|f| f.code == "PCHAT-POOL-007")
+        .find(|f| f.code == "PCHAT-SQL-001")
         .unwrap_or_else(|| panic!("{:?}", yaml.findings));
-    assert_eq!(
-        finding.pointer,
-        "/persistent_chat_pools/0/servers/1/data_center"
-    );
+    assert_eq!(finding.pointer, "/sql_instances/0/version");
     assert_eq!(
         (finding.location.start.line, finding.location.start.column),
-        (50, 22)
+        (68, 14)
     );
 }
 

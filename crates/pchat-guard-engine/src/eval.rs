@@ -628,7 +628,7 @@ impl<'a> Evaluator<'a> {
                 body,
             } => {
                 let items = self.eval(source, env).items();
-                self.quantify(*kind, *slot, items, body, None, env)
+                self.quantify(*kind, *slot, items, body, env)
             }
             Expr::Join {
                 kind,
@@ -648,7 +648,7 @@ impl<'a> Evaluator<'a> {
                         }),
                     None => Val::Node(self.root).field(collection).items(),
                 };
-                self.quantify(*kind, *slot, candidates, body, None, env)
+                self.quantify(*kind, *slot, candidates, body, env)
             }
         }
     }
@@ -659,7 +659,6 @@ impl<'a> Evaluator<'a> {
         slot: u32,
         items: Vec<Val<'a>>,
         body: &Expr,
-        _hint: Option<()>,
         env: &mut [Val<'a>],
     ) -> Val<'a> {
         let saved = env.get(slot as usize).cloned().unwrap_or(Val::None);

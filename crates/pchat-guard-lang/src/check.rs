@@ -418,22 +418,7 @@ impl<'a> Checker<'a> {
         for clause in &rule.body {
             match clause {
                 ClauseAst::For(name, span, source) => {
-                    let (expr, ty) = self.expr(source);
-                    let item = match ty {
-                        Ty::List(inner) => *inner,
-                        Ty::Unknown => Ty::Unknown,
-                        other => {
-                            self.sink
-                                .error(
-                                    "PCL004",
-                                    file,
-                                    source.span,
-                                    format!("`for` needs a list, found {}", describe(&other)),
-                                )
-                                .label("not a list");
-                            Ty::Unknown
-                        }
-                    };
+                    let (expr, item) = self.list_source(source, "for");
                     let slot = self.bind(name, *span, item);
                     body.push(ir::Clause::For { slot, source: expr });
                 }
@@ -500,26 +485,32 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// The list a `for` or `report each` goes through, and the type of its items.
+    fn list_source(&mut self, source: &E, keyword: &str) -> (Expr, Ty) {
+        let (expr, ty) = self.expr(source);
+        let item = match ty {
+            Ty::List(inner) => *inner,
+            Ty::Unknown => Ty::Unknown,
+            other => {
+                self.sink
+                    .error(
+                        "PCL004",
+                        self.file,
+                        source.span,
+                        format!("`{keyword}` needs a list, found {}", describe(&other)),
+                    )
+                    .label("not a list");
+                Ty::Unknown
+            }
+        };
+        (expr, item)
+    }
+
     /// Checks and lowers one `report` clause; an `each` variable is in scope in it alone.
     fn report(&mut self, rule_id: &str, report: &ReportAst) -> ir::Report {
         let scope = self.scopes.len();
         let each = report.each.as_ref().map(|(name, span, source)| {
-            let (expr, ty) = self.expr(source);
-            let item = match ty {
-                Ty::List(inner) => *inner,
-                Ty::Unknown => Ty::Unknown,
-                other => {
-                    self.sink
-                        .error(
-                            "PCL004",
-                            self.file,
-                            source.span,
-                            format!("`each` needs a list, found {}", describe(&other)),
-                        )
-                        .label("not a list");
-                    Ty::Unknown
-                }
-            };
+            let (expr, item) = self.list_source(source, "each");
             (self.bind(name, *span, item), expr)
         });
         let when = report.when.as_ref().map(|c| {

@@ -104,11 +104,6 @@ impl Sink {
             }),
         }
     }
-
-    /// Whether any error was recorded.
-    pub fn has_errors(&self) -> bool {
-        self.items.iter().any(|d| d.level == Level::Error)
-    }
 }
 
 /// A diagnostic being built; it lands in the sink when dropped.

@@ -78,23 +78,11 @@ impl std::fmt::Display for HostError {
 
 impl std::error::Error for HostError {}
 
-/// How the module was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheStatus {
-    /// Loaded from a precompiled file.
-    Hit,
-    /// Compiled, and the precompiled form written to the cache.
-    Stored,
-    /// Compiled in memory (no cache, or the cache could not be written).
-    Uncached,
-}
-
 /// A compiled module, ready to instantiate.
 pub struct Host {
     engine: Engine,
     module: Module,
     options: HostOptions,
-    cache_status: CacheStatus,
 }
 
 impl Host {
@@ -103,7 +91,7 @@ impl Host {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).map_err(|e| HostError::BadModule(format!("{e:#}")))?;
-        let (module, cache_status) = load(&engine, bytes, options.cache_dir.as_deref())?;
+        let module = load(&engine, bytes, options.cache_dir.as_deref())?;
         if let Some(import) = module.imports().next() {
             return Err(HostError::BadModule(format!(
                 "it imports `{}::{}`; a pchat-guard module imports nothing",
@@ -120,13 +108,7 @@ impl Host {
             engine,
             module,
             options,
-            cache_status,
         })
-    }
-
-    /// How the module was obtained.
-    pub fn cache_status(&self) -> CacheStatus {
-        self.cache_status
     }
 
     /// A fresh instance with its own store and limits.
@@ -180,14 +162,10 @@ impl Host {
 }
 
 /// Loads the precompiled module from the cache, or compiles it and stores it there.
-fn load(
-    engine: &Engine,
-    bytes: &[u8],
-    cache_dir: Option<&Path>,
-) -> Result<(Module, CacheStatus), HostError> {
+fn load(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> Result<Module, HostError> {
     let compile = || Module::new(engine, bytes).map_err(|e| HostError::BadModule(format!("{e:#}")));
     let Some(dir) = cache_dir else {
-        return Ok((compile()?, CacheStatus::Uncached));
+        return compile();
     };
     let path = dir.join(cache_file_name(engine, bytes));
     if path.is_file() {
@@ -195,22 +173,15 @@ fn load(
         // settings (its name carries the module digest, the wasmtime version and the engine's
         // compatibility hash); wasmtime also checks the header and refuses a foreign file.
         if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
-            return Ok((module, CacheStatus::Hit));
+            return Ok(module);
         }
     }
     let module = compile()?;
-    let stored = module
-        .serialize()
-        .ok()
-        .and_then(|serialized| write_atomically(dir, &path, &serialized).ok());
-    Ok((
-        module,
-        if stored.is_some() {
-            CacheStatus::Stored
-        } else {
-            CacheStatus::Uncached
-        },
-    ))
+    // A cache that cannot be written costs the next run a compile, nothing else.
+    if let Ok(serialized) = module.serialize() {
+        let _ = write_atomically(dir, &path, &serialized);
+    }
+    Ok(module)
 }
 
 /// `<module digest>-wasmtime<version>-<engine settings hash>.cwasm`

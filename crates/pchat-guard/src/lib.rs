@@ -13,6 +13,7 @@
 )]
 
 pub mod baseline;
+pub mod commands;
 pub mod formats;
 pub mod host;
 pub mod inject;

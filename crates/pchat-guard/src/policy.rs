@@ -5,7 +5,6 @@ use std::path::Path;
 
 use annotate_snippets::renderer::DecorStyle;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use pchat_guard_engine::ir::Bundle;
 use pchat_guard_lang::{Compiled, Source};
 
 /// Reads and compiles the rule files of a directory.
@@ -236,6 +235,3 @@ fn scope(path: &Path, text: &str) -> Vec<String> {
 fn today(path: &Path, text: &str) -> Option<String> {
     directives(path, text, "today").into_iter().next()
 }
-
-/// The shipped pack's bundle type, for callers that hold one.
-pub type PolicyBundle = Bundle;

@@ -280,3 +280,23 @@ fn first_with_code(file: &serde_json::Value, code: &str) -> serde_json::Value {
         .and_then(|f| f.iter().find(|f| f["code"] == code).cloned())
         .unwrap_or_else(|| panic!("no {code} finding in {file}"))
 }
+
+#[test]
+fn an_unreadable_module_is_exit_two_in_every_command() {
+    let missing = "target/no-such-module.wasm";
+    let topology = "examples/topologies/stretched-low-bandwidth.yaml";
+    for args in [
+        vec!["check", "--module", missing, topology],
+        vec!["rules", "--module", missing],
+        vec!["explain", "PCHAT-HA-001", "--module", missing],
+        vec!["describe", "--module", missing],
+    ] {
+        let (code, stdout, stderr) = outcome(&cli(&args));
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("cannot read `target/no-such-module.wasm`"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+    }
+}

@@ -1,0 +1,374 @@
+//! `pchat-guard check`: checks manifests with the module and renders the run report.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use pchat_guard_engine::waiver::Date;
+use pchat_guard_engine::{CheckRequest, FileReport, InputFormat, Limits, Response, Severity};
+
+use super::{ExitStatus, HostArgs, Outcome, host_options, load_policies, module_bytes, say};
+use crate::host::{Host, HostError};
+use crate::input;
+use crate::render::{self, RunReport};
+
+/// The options of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Manifest files, or directories (their `.json`, `.yaml` and `.yml` files at any depth,
+    /// skipping hidden and git-ignored ones); `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Read inputs as this format instead of inferring it from the extension.
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormatArg>,
+    /// The file name to report for standard input.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+    /// Lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// When to colour human output (NO_COLOR is honoured under `auto`).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Evaluate the rules of this directory instead of the shipped pack.
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// A waiver file (JSON or YAML `waivers:` list), applied after each manifest's own waivers.
+    /// May be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<String>,
+    /// The date waivers' `expires` is compared with, `YYYY-MM-DD` [default: today, UTC].
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// Leave out the findings this baseline records: only new findings are reported.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+    /// Record this run's findings (not waived ones) in a baseline file, and exit 0 unless an
+    /// input could not be checked.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// How to run the module.
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// Parses `--today`.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text)
+}
+
+/// Today's date in UTC, from the system clock.
+pub fn utc_today() -> Date {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days(i64::try_from(seconds / 86_400).unwrap_or(0))
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// rustc-style snippets with line:column, for people.
+    Human,
+    /// The run report, as `schemas/report.schema.json` describes it.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML: a test case per rule and file.
+    Junit,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// How to read inputs, when not by their extension.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputFormatArg {
+    /// Strict JSON.
+    Json,
+    /// YAML, one document.
+    Yaml,
+}
+
+/// The lowest severity that fails the run.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    /// Errors fail the run.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Every finding.
+    Info,
+    /// No finding (only inputs that cannot be checked).
+    Never,
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Checks the inputs and renders the report.
+pub fn run(args: CheckArgs) -> Outcome {
+    let mut out = Outcome::default();
+    if args.files.iter().filter(|f| *f == "-").count() > 1 {
+        say!(out, "error: standard input (`-`) can be given once");
+        return out.with(ExitStatus::CannotCheck);
+    }
+    let bundle = match &args.policies {
+        Some(dir) => match load_policies(dir, &mut out) {
+            Some(b) => Some(b),
+            None => return out.with(ExitStatus::CannotCheck),
+        },
+        None => None,
+    };
+    let bytes = match module_bytes(&args.host, &mut out) {
+        Ok(b) => b,
+        Err(status) => return out.with(status),
+    };
+    let host = match Host::new(&bytes, host_options(&args.host)) {
+        Ok(h) => h,
+        Err(e) => return out.internal(&e),
+    };
+    let mut session = match host.session() {
+        Ok(s) => s,
+        Err(e) => return out.internal(&e),
+    };
+    // The rules and codes the module knows: for waiver and baseline files, SARIF and JUnit. Asked
+    // only when needed, as the description carries the whole schema.
+    let needs_rules = !args.waivers.is_empty()
+        || args.baseline.is_some()
+        || matches!(args.format, Format::Sarif | Format::Junit);
+    let described = if needs_rules {
+        match session
+            .describe()
+            .map(|d| serde_json::from_str::<serde_json::Value>(&d))
+        {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                return out.internal(&HostError::Failure(format!("unreadable description: {e}")));
+            }
+            Err(e) => return out.internal(&e),
+        }
+    } else {
+        serde_json::Value::Null
+    };
+    let mut metas = crate::formats::rule_metas(&described);
+    if let Some(custom) = &bundle {
+        metas.retain(|m| m.id.starts_with("PCG-"));
+        metas.extend(custom.rules.iter().map(|r| crate::formats::RuleMeta {
+            id: r.id.clone(),
+            severity: r.severity,
+            title: r.title.clone(),
+            doc: r.doc.clone(),
+        }));
+    }
+    let rule_ids: Vec<&str> = metas
+        .iter()
+        .map(|m| m.id.as_str())
+        .filter(|id| !id.starts_with("PCG-"))
+        .collect();
+    let known_ids: Vec<&str> = metas.iter().map(|m| m.id.as_str()).collect();
+    let limits = Limits::default();
+    let today = args.today.unwrap_or_else(utc_today);
+    // Every input's report, with its text for human output.
+    let mut results: Vec<(FileReport, Option<String>)> = Vec::new();
+    let mut waiver_files = Vec::new();
+    for path in &args.waivers {
+        match crate::waivers::WaiverFile::load(path, &rule_ids, &limits) {
+            Ok(file) => waiver_files.push(file),
+            Err(unusable) => results.push((unusable.report, unusable.text)),
+        }
+    }
+    let baseline = match &args.baseline {
+        Some(path) => match crate::baseline::Baseline::load(path, &known_ids, &limits) {
+            Ok(b) => Some(b),
+            Err(unusable) => {
+                results.push((unusable.report, unusable.text));
+                None
+            }
+        },
+        None => None,
+    };
+    let input_format = args.input_format.map(|f| match f {
+        InputFormatArg::Json => InputFormat::Json,
+        InputFormatArg::Yaml => InputFormat::Yaml,
+    });
+    let mut skip: Vec<&std::path::Path> = args.waivers.iter().map(std::path::Path::new).collect();
+    skip.extend(args.baseline.as_deref().map(std::path::Path::new));
+    skip.extend(args.write_baseline.as_deref());
+    let stdin_name = args.stdin_filename.as_deref().unwrap_or("<stdin>");
+    let (inputs, problems) = input::expand(&args.files, stdin_name, &skip);
+    results.extend(problems.into_iter().map(|r| (r, None)));
+    for item in &inputs {
+        let text = match input::read(&item.path, &item.shown, &limits) {
+            Ok(text) => text,
+            Err(report) => {
+                results.push((report, None));
+                continue;
+            }
+        };
+        let request = CheckRequest {
+            source: text,
+            path: item.shown.clone(),
+            input_format,
+            limits,
+            coverage: false,
+            bundle: bundle.clone(),
+            today: Some(today.to_string()),
+            waivers: waiver_files
+                .iter()
+                .flat_map(|w| w.for_file(&item.shown))
+                .collect(),
+        };
+        let request_json = match serde_json::to_vec(&request) {
+            Ok(r) => r,
+            Err(e) => {
+                return out.internal(&HostError::Failure(format!("encoding the request: {e}")));
+            }
+        };
+        let response = match session.check(&request_json) {
+            Ok(r) => r,
+            Err(e) => {
+                say!(out, "error: while checking `{}`: {e}", item.shown);
+                return out.with(ExitStatus::Internal);
+            }
+        };
+        match serde_json::from_str::<Response>(&response) {
+            Ok(Response::Ok { report }) => results.push((report, Some(request.source))),
+            Ok(Response::Error { message }) => {
+                return out.internal(&HostError::Failure(format!(
+                    "the module refused the request for `{}`: {message}",
+                    item.shown
+                )));
+            }
+            Err(e) => {
+                return out.internal(&HostError::Failure(format!(
+                    "unreadable response for `{}`: {e}",
+                    item.shown
+                )));
+            }
+        }
+    }
+    let said: Vec<(FileReport, Option<String>)> = waiver_files
+        .iter()
+        .filter_map(|file| {
+            let report = file.finish(results.iter().map(|(r, _)| r), Some(today))?;
+            Some((report, Some(file.text.clone())))
+        })
+        .collect();
+    results.extend(said);
+    results.sort_by_key(|r| crate::waivers::normalize(&r.0.path));
+    let (mut files, sources): (Vec<FileReport>, Vec<Option<String>>) = results.into_iter().unzip();
+    if let Some(path) = &args.write_baseline {
+        let all_checked = files.iter().all(|f| f.checked);
+        if !all_checked {
+            say!(
+                out,
+                "error: not writing the baseline `{}`: some inputs could not be checked",
+                path.display()
+            );
+        } else {
+            let recorded = crate::baseline::Baseline::record(&files);
+            let written = recorded
+                .to_json()
+                .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+            match written {
+                Ok(()) => say!(
+                    out,
+                    "wrote the baseline `{}`: {} finding{}",
+                    path.display(),
+                    recorded.findings.len(),
+                    if recorded.findings.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+                Err(e) => {
+                    say!(
+                        out,
+                        "error: cannot write the baseline `{}`: {e}",
+                        path.display()
+                    );
+                    return out.with(ExitStatus::CannotCheck);
+                }
+            }
+        }
+    }
+    let baselined = baseline.as_ref().map_or(0, |b| b.apply(&mut files));
+    let report = RunReport::new(files, baselined);
+    let output = match args.format {
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(json) => json + "\n",
+            Err(e) => {
+                return out.internal(&HostError::Failure(format!("encoding the report: {e}")));
+            }
+        },
+        Format::Human => render::human(&report, &sources, use_color(args.color)),
+        Format::Github => crate::formats::github(&report),
+        Format::Sarif => match serde_json::to_string_pretty(&crate::formats::sarif(
+            &report,
+            &metas,
+            baseline.is_some(),
+        )) {
+            Ok(text) => text + "\n",
+            Err(e) => return out.internal(&HostError::Failure(format!("encoding SARIF: {e}"))),
+        },
+        Format::Junit => match crate::formats::junit(&report, &metas) {
+            Ok(xml) => xml + "\n",
+            Err(e) => return out.internal(&HostError::Failure(e)),
+        },
+    };
+    out.emit(output);
+    if args.write_baseline.is_some() && report.summary.checked == report.summary.files {
+        return out.with(ExitStatus::Clean);
+    }
+    out.with(exit_code(&report, args.fail_on))
+}
+
+/// Whether human output is coloured.
+pub fn use_color(choice: Color) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// 2 when any input could not be checked; else 1 when a finding reaches the threshold; else 0.
+pub fn exit_code(report: &RunReport, fail_on: FailOn) -> ExitStatus {
+    if report.summary.checked < report.summary.files {
+        return ExitStatus::CannotCheck;
+    }
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let failing = threshold.is_some_and(|t| {
+        report
+            .files
+            .iter()
+            .flat_map(|f| &f.findings)
+            .any(|f| f.waived.is_none() && f.severity >= t)
+    });
+    if failing {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    }
+}

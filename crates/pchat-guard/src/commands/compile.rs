@@ -1,0 +1,66 @@
+//! `pchat-guard compile DIR -o FILE.wasm`: a self-contained module running a pack.
+
+use super::{ExitStatus, Outcome, load_policies, say};
+use crate::host::{Host, HostError, HostOptions};
+use crate::module::{self, MODULE};
+
+/// Compiles a rule directory into a module that runs it, and checks that it does.
+pub fn run(
+    dir: &std::path::Path,
+    output: &std::path::Path,
+    name: Option<String>,
+    version: String,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let Some(mut bundle) = load_policies(dir, &mut out) else {
+        return out.with(ExitStatus::CannotCheck);
+    };
+    if let Some(name) = name {
+        bundle.name = name;
+    }
+    bundle.version = version;
+    let payload = match serde_json::to_vec(&bundle) {
+        Ok(p) => p,
+        Err(e) => return out.internal(&HostError::Failure(format!("encoding the pack: {e}"))),
+    };
+    let digest = module::digest(&payload);
+    let image = pchat_guard_engine::image::encode(&payload, &digest);
+    let compiled = match crate::inject::inject(MODULE, &image) {
+        Ok(bytes) => bytes,
+        Err(e) => return out.internal(&HostError::BadModule(e)),
+    };
+    // Load what was written, as any host will, before calling it done.
+    let options = HostOptions {
+        cache_dir: None,
+        ..HostOptions::default()
+    };
+    let described = Host::new(&compiled, options)
+        .and_then(|h| h.session())
+        .and_then(|mut s| s.describe());
+    match described.map(|d| serde_json::from_str::<serde_json::Value>(&d)) {
+        Ok(Ok(d))
+            if d.pointer("/pack/digest").and_then(|v| v.as_str())
+                == Some(&format!("sha256:{digest}")) => {}
+        Ok(Ok(d)) => {
+            return out.internal(&HostError::BadModule(format!(
+                "the compiled module does not run the pack: {d}"
+            )));
+        }
+        Ok(Err(e)) => return out.internal(&HostError::Failure(e.to_string())),
+        Err(e) => return out.internal(&e),
+    }
+    if let Err(e) = std::fs::write(output, &compiled) {
+        say!(out, "error: cannot write `{}`: {e}", output.display());
+        return out.with(ExitStatus::CannotCheck);
+    }
+    say!(
+        out,
+        "wrote `{}`: {} rules of pack `{}` {} (sha256:{digest}), {} bytes",
+        output.display(),
+        bundle.rules.len(),
+        bundle.name,
+        bundle.version,
+        compiled.len()
+    );
+    out.with(ExitStatus::Clean)
+}

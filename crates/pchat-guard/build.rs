@@ -218,8 +218,13 @@ fn watch_dep_info(root: &Path, target_dir: &Path) -> Result<(), String> {
         .join("pchat_guard_wasm.d");
     let text = std::fs::read_to_string(&module_deps)
         .map_err(|e| format!("cannot read the dep-info `{}`: {e}", module_deps.display()))?;
+    // Files the nested build generated itself (the embedded pack's JSON in its OUT_DIR) are
+    // left out: they follow from the sources watched here, and a build of another profile
+    // rewrites them, which would rerun this script for nothing.
     for path in dep_info_paths(&text) {
-        println!("cargo::rerun-if-changed={path}");
+        if !Path::new(&path).starts_with(target_dir) {
+            println!("cargo::rerun-if-changed={path}");
+        }
     }
     for compiler in ["crates/pchat-guard-lang/src", "crates/pchat-guard-pack/src"] {
         watch_files(&root.join(compiler));

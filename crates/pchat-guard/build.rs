@@ -328,11 +328,18 @@ impl wasmtime_wizer::InstanceState for Snapshotting {
             Some(wasmtime::Val::F32(v)) => SnapshotVal::F32(v),
             Some(wasmtime::Val::F64(v)) => SnapshotVal::F64(v),
             Some(wasmtime::Val::V128(v)) => SnapshotVal::V128(v.as_u128()),
-            // The trait has no error path; a build script reports by failing the build.
+            #[allow(
+                clippy::panic,
+                reason = "the trait has no error path; a build script reports by failing the build"
+            )]
             other => panic!("global `{name}` cannot be snapshotted: {other:?}"),
         }
     }
 
+    #[allow(
+        clippy::panic,
+        reason = "the trait has no error path; a build script reports by failing the build"
+    )]
     async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
         match self.instance.get_memory(&mut self.store, name) {
             Some(memory) => contents(memory.data(&self.store)),

@@ -5,16 +5,6 @@
 //! one definition of it: the module's build script (which embeds the shipped pack and must
 //! rebuild exactly when a source changes), `cargo xtask` and the CLI all ask this crate.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use std::path::{Path, PathBuf};
 
 use pchat_guard_lang::Source;

@@ -2,16 +2,6 @@
 //!
 //! The binary (`main.rs`) is a thin clap layer over this library; tests use it directly.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod baseline;
 pub mod commands;
 pub mod formats;

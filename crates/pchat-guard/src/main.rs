@@ -1,16 +1,6 @@
 //! The `pchat-guard` command line: parses the arguments and dispatches to a command of
 //! [`pchat_guard::commands`], then writes what it returned. Nothing else lives here.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,5 +1,11 @@
 //! Integration tests of pchat-guard, built as one binary (fast to link), one module per area.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions fail the test by panicking"
+)]
+
 mod adoption;
 mod cli;
 mod compile;

@@ -6,6 +6,7 @@
 //! request gives the same bytes on every host, natively and inside the WebAssembly module.
 
 pub mod checks;
+pub mod describe;
 pub mod eval;
 pub mod image;
 pub mod ir;
@@ -49,8 +50,12 @@ pub struct CheckRequest {
     pub bundle: Option<ir::Bundle>,
     /// Today's date (`YYYY-MM-DD`), to tell whether waivers have expired; the engine reads no
     /// clock. Without it, a waiver with an `expires` date does not apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub today: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "today"
+    )]
+    pub today: Option<waiver::Date>,
     /// Waivers from outside the manifest (a waiver file), applied after the manifest's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<waiver::ExternalWaiver>,
@@ -107,6 +112,12 @@ impl Checker {
 
     /// Checks one manifest.
     pub fn check(&self, request: &CheckRequest) -> FileReport {
+        self.check_with(request, self.bundle.as_ref())
+    }
+
+    /// Checks one manifest with `pack` as the pack for a request that carries none (a host that
+    /// loaded a pack once into an instance runs it this way for every file).
+    pub fn check_with(&self, request: &CheckRequest, pack: Option<&ir::Bundle>) -> FileReport {
         let text = request.source.as_str();
         let input_format = request
             .input_format
@@ -145,7 +156,7 @@ impl Checker {
             }
             Ok(root) => {
                 self.check_tree(&root, &index, &mut findings);
-                let bundle = request.bundle.as_ref().or(self.bundle.as_ref());
+                let bundle = request.bundle.as_ref().or(pack);
                 if let Some(bundle) = bundle {
                     let mut evaluator = eval::Evaluator::new(&root);
                     findings.extend(evaluator.run(bundle, &index));
@@ -158,17 +169,13 @@ impl Checker {
                     .flat_map(|b| &b.rules)
                     .map(|r| r.id.as_str())
                     .collect();
-                let today = request
-                    .today
-                    .as_deref()
-                    .and_then(|d| waiver::Date::parse(d).ok());
                 waiver::apply(
                     &root,
                     &index,
                     &request.path,
                     &request.waivers,
                     &rules,
-                    today,
+                    request.today,
                     &mut findings,
                 );
                 true
@@ -197,89 +204,53 @@ impl Checker {
         let (ids, mut problems) = checks::index_ids(root, self.schema.collections());
         problems.extend(checks::duplicate_keys(root));
         problems.extend(checks::dangling_refs(root, self.schema.refs(), &ids));
-        for p in problems {
-            findings.push(Finding {
-                code: p.code.as_str().to_string(),
-                severity: Severity::Error,
-                message: p.message,
-                pointer: p.pointer,
-                location: index.location(p.span),
-                label: Some(p.label),
-                help: Some(p.help),
-                related: p.related.map(|s| index.location(s)),
-                waived: None,
-            });
-        }
+        findings.extend(problems.into_iter().map(|p| {
+            Finding::of(p.code, p.message, p.pointer, index.location(p.span))
+                .with_label(Some(p.label))
+                .with_help(Some(p.help))
+                .with_related(p.related.map(|s| index.location(s)))
+        }));
         let json = root.to_json();
-        for v in self.schema.validate(&json) {
+        findings.extend(self.schema.validate(&json).into_iter().map(|v| {
             let span = match root.lookup(&v.pointer) {
                 Some((_, Some(key_span))) if v.at_key => key_span,
                 Some((node, _)) => node.span,
                 None => root.span,
             };
-            findings.push(Finding {
-                code: v.code.as_str().to_string(),
-                severity: Severity::Error,
-                message: v.message,
-                pointer: v.pointer,
-                location: index.location(span),
-                label: v.label,
-                help: v.help,
-                related: None,
-                waived: None,
-            });
-        }
+            Finding::of(v.code, v.message, v.pointer, index.location(span))
+                .with_label(v.label)
+                .with_help(v.help)
+        }));
     }
 
-    /// Answers a JSON request with a JSON response (see `docs/abi.md`). Never fails: a bad
-    /// request gets an error response.
+    /// Answers a JSON check request with a JSON response, using the checker's own pack.
     pub fn handle_json(&self, request: &[u8]) -> String {
+        self.handle_json_with(request, self.bundle.as_ref())
+    }
+
+    /// Answers a JSON check request with a JSON response; `pack` runs when the request carries
+    /// no bundle of its own.
+    pub fn handle_json_with(&self, request: &[u8], pack: Option<&ir::Bundle>) -> String {
         let response = match serde_json::from_slice::<CheckRequest>(request) {
             Ok(request) => match request.bundle.as_ref().map(check_bundle) {
                 Some(Err(message)) => Response::Error { message },
-                _ => match request.today.as_deref().map(waiver::Date::parse) {
-                    Some(Err(e)) => Response::Error {
-                        message: format!("`today`: {e}"),
-                    },
-                    _ => Response::Ok {
-                        report: self.check(&request),
-                    },
+                _ => Response::Ok {
+                    report: self.check_with(&request, pack),
                 },
             },
             Err(e) => Response::Error {
                 message: format!("the request is not valid: {e}"),
             },
         };
-        serde_json::to_string(&response).unwrap_or_else(|e| {
-            format!(
-                "{{\"status\":\"error\",\"message\":\"the response could not be encoded: {e}\"}}"
-            )
-        })
+        to_json(&response)
     }
 
-    /// What this checker knows: versions, the pack (name, version, digest) and its rules, the codes
-    /// and the schema, as JSON.
-    pub fn describe(&self, abi_version: u32, pack_digest: Option<&str>) -> String {
-        let codes: Vec<serde_json::Value> = Code::ALL
-            .iter()
-            .map(|c| serde_json::json!({ "code": c.as_str(), "summary": c.summary(), "severity": c.severity(), "input_error": c.is_input_error() }))
-            .collect();
-        let rules: Vec<serde_json::Value> = self
-            .bundle
-            .iter()
-            .flat_map(|b| &b.rules)
-            .map(|r| serde_json::json!({ "id": r.id, "severity": r.severity, "title": r.title, "facts": r.facts, "doc": r.doc }))
-            .collect();
-        serde_json::json!({
-            "abi_version": abi_version,
-            "pack": self.bundle.as_ref().map(|b| serde_json::json!({ "name": b.name, "version": b.version, "digest": pack_digest.map(|d| format!("sha256:{d}")) })),
-            "rules": rules,
-            "engine_version": ENGINE_VERSION,
-            "report_format_version": report::REPORT_FORMAT_VERSION,
-            "codes": codes,
-            "schema": self.schema.document(),
-        })
-        .to_string()
+    /// Reads a compiled pack (IR bundle JSON) and checks it can run, for a host to load once.
+    pub fn read_bundle(json: &[u8]) -> Result<ir::Bundle, String> {
+        let bundle: ir::Bundle = serde_json::from_slice(json)
+            .map_err(|e| format!("the rule bundle is not valid: {e}"))?;
+        check_bundle(&bundle)?;
+        Ok(bundle)
     }
 }
 
@@ -302,4 +273,23 @@ fn check_bundle(bundle: &ir::Bundle) -> Result<(), String> {
             ir::IR_FORMAT_VERSION
         ))
     }
+}
+
+/// Reads `today`, saying which field a date that does not exist came in.
+fn today<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<waiver::Date>, D::Error> {
+    let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
+    text.map(|t| {
+        waiver::Date::parse(&t).map_err(|e| serde::de::Error::custom(format!("`today`: {e}")))
+    })
+    .transpose()
+}
+
+/// Encodes a response; a failure (which serde_json cannot have for these types) is itself an
+/// error response, never a panic.
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| {
+        format!("{{\"status\":\"error\",\"message\":\"the response could not be encoded: {e}\"}}")
+    })
 }

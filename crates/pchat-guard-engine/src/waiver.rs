@@ -120,6 +120,21 @@ impl Date {
     }
 }
 
+/// A date travels as its `YYYY-MM-DD` text.
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A date that does not exist is refused when the request is read.
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Date::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -301,9 +316,7 @@ pub fn rule_problem(rule: &str, rules: &[&str]) -> Option<(String, String)> {
 }
 
 fn note(code: Code, message: String, pointer: String, location: Location, help: String) -> Finding {
-    let mut finding = Finding::of(code, message, pointer, location);
-    finding.help = Some(help);
-    finding
+    Finding::of(code, message, pointer, location).with_help(Some(help))
 }
 
 /// The well-formed waivers of the manifest; malformed ones already have schema findings.

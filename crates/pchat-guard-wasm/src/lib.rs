@@ -1,16 +1,18 @@
 //! The pchat-guard WebAssembly module: the engine behind a raw ABI and wasm-bindgen exports.
 //!
 //! Raw ABI (every host; see `docs/abi.md`): `pcg_abi_version`, `pcg_alloc`, `pcg_free`,
-//! `pcg_check`, `pcg_describe`. JS hosts get the same functions typed through wasm-bindgen
-//! (`abiVersion`, `check`, `describe`). The module imports nothing.
+//! `pcg_check`, `pcg_load_bundle`, `pcg_describe`, `pcg_schema`. JS hosts get the same functions
+//! typed through wasm-bindgen (`abiVersion`, `check`, `loadBundle`, `describe`, `schema`). The
+//! module imports nothing.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use pchat_guard_engine::Checker;
+use pchat_guard_engine::describe::Description;
+use pchat_guard_engine::{Checker, ir};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Version of the raw ABI; a host refuses a module whose version it does not know.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The shipped policy pack, compiled to IR by `build.rs`.
 pub const BUNDLE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.json"));
@@ -163,20 +165,71 @@ fn checker() -> Result<&'static Checker, &'static str> {
     checker_and_digest().map(|(c, _)| c)
 }
 
+/// The pack a host loaded into this instance with `pcg_load_bundle`, run instead of the module's
+/// own until another is loaded. Read and validated once, whatever the number of checks.
+static LOADED: Mutex<Option<ir::Bundle>> = Mutex::new(None);
+
+fn with_loaded<T>(f: impl FnOnce(Option<&ir::Bundle>) -> T) -> T {
+    // A poisoned lock cannot happen without panics, which abort in this module; read it anyway.
+    let guard = LOADED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(guard.as_ref())
+}
+
 /// Answers a JSON check request with a JSON response.
 pub fn check_json(request: &[u8]) -> String {
     match checker() {
-        Ok(c) => c.handle_json(request),
+        Ok(c) => with_loaded(|loaded| c.handle_json_with(request, loaded.or(c.bundle()))),
         Err(e) => error_response(e),
     }
 }
 
-/// Describes the module as JSON.
-pub fn describe_json() -> String {
-    match checker_and_digest() {
-        Ok((c, digest)) => c.describe(ABI_VERSION, Some(digest)),
+/// Loads a compiled pack (IR bundle JSON) into this instance, or with an empty text goes back to
+/// the module's own pack; answers with the description of what now runs.
+pub fn load_bundle_json(bundle: &[u8]) -> String {
+    let loaded = if bundle.is_empty() {
+        None
+    } else {
+        match Checker::read_bundle(bundle) {
+            Ok(b) => Some(b),
+            Err(message) => {
+                return pchat_guard_engine::to_json(
+                    &serde_json::json!({ "status": "error", "message": message }),
+                );
+            }
+        }
+    };
+    *LOADED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = loaded;
+    match description() {
+        Ok(d) => {
+            pchat_guard_engine::to_json(&serde_json::json!({ "status": "ok", "description": d }))
+        }
         Err(e) => error_response(e),
     }
+}
+
+fn description() -> Result<Description, &'static str> {
+    let (checker, digest) = checker_and_digest()?;
+    Ok(with_loaded(|loaded| match loaded {
+        Some(bundle) => Description::new(ABI_VERSION, Some(bundle), None),
+        None => Description::new(ABI_VERSION, checker.bundle(), Some(digest)),
+    }))
+}
+
+/// Describes the module as JSON: versions, the pack that runs and its rules, the codes.
+pub fn describe_json() -> String {
+    match description() {
+        Ok(d) => pchat_guard_engine::to_json(&d),
+        Err(e) => error_response(e),
+    }
+}
+
+/// The manifest JSON Schema the module validates against.
+pub fn schema_json() -> String {
+    pchat_guard_engine::schema::SCHEMA_TEXT.to_string()
 }
 
 fn error_response(message: &str) -> String {
@@ -196,10 +249,23 @@ pub fn check_js(request: &str) -> String {
     check_json(request.as_bytes())
 }
 
-/// Describes the module: versions, codes, schema, as JSON.
+/// Describes the module: versions, the pack that runs and its rules, the codes, as JSON.
 #[wasm_bindgen(js_name = describe)]
 pub fn describe_js() -> String {
     describe_json()
+}
+
+/// Loads a compiled pack (IR bundle JSON) to run for every later check; `""` goes back to the
+/// module's own pack. Returns `{"status": "ok", "description": ...}` or an error.
+#[wasm_bindgen(js_name = loadBundle)]
+pub fn load_bundle_js(bundle: &str) -> String {
+    load_bundle_json(bundle.as_bytes())
+}
+
+/// The manifest JSON Schema.
+#[wasm_bindgen(js_name = schema)]
+pub fn schema_js() -> String {
+    schema_json()
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -248,6 +314,28 @@ mod raw {
     #[unsafe(no_mangle)]
     pub extern "C" fn pcg_describe() -> u64 {
         leak(super::describe_json())
+    }
+
+    /// Loads the IR bundle JSON in `ptr..ptr+len` as the pack of every later check (length 0:
+    /// back to the module's own pack); returns the packed response.
+    ///
+    /// # Safety
+    /// `ptr..ptr+len` must be readable memory of this module (normally from `pcg_alloc`).
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn pcg_load_bundle(ptr: u32, len: u32) -> u64 {
+        let bundle = if len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: the caller guarantees the range is valid for reads.
+            unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) }
+        };
+        leak(super::load_bundle_json(bundle))
+    }
+
+    /// The manifest JSON Schema; returns the packed text.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pcg_schema() -> u64 {
+        leak(super::schema_json())
     }
 
     /// Hands a string to the host as `ptr << 32 | len`; the host frees it with `pcg_free`.

@@ -1,6 +1,7 @@
 //! Machine formats for pipelines, all made from the one run report: SARIF 2.1.0 (GitHub code
 //! scanning), JUnit XML, and GitHub Actions workflow annotations.
 
+use pchat_guard_engine::describe::Description;
 use pchat_guard_engine::{Finding, Severity};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{Value, json};
@@ -21,44 +22,20 @@ pub struct RuleMeta {
 }
 
 /// Rules and codes from the module's `describe` answer.
-pub fn rule_metas(described: &Value) -> Vec<RuleMeta> {
-    let text = |v: &Value, key: &str| {
-        v.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    // The severity as `describe` spells it; an unknown one counts as an error (fail closed).
-    let severity = |v: &Value| {
-        serde_json::from_value(v.get("severity").cloned().unwrap_or_default())
-            .unwrap_or(Severity::Error)
-    };
-    let mut metas: Vec<RuleMeta> = described
-        .get("codes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|c| RuleMeta {
-            id: text(c, "code"),
-            severity: severity(c),
-            title: text(c, "summary"),
-            doc: String::new(),
-        })
-        .collect();
-    metas.extend(
-        described
-            .get("rules")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|r| RuleMeta {
-                id: text(r, "id"),
-                severity: severity(r),
-                title: text(r, "title"),
-                doc: text(r, "doc"),
-            }),
-    );
-    metas
+pub fn rule_metas(described: &Description) -> Vec<RuleMeta> {
+    let codes = described.codes.iter().map(|c| RuleMeta {
+        id: c.code.clone(),
+        severity: c.severity,
+        title: c.summary.clone(),
+        doc: String::new(),
+    });
+    let rules = described.rules.iter().map(|r| RuleMeta {
+        id: r.id.clone(),
+        severity: r.severity,
+        title: r.title.clone(),
+        doc: r.doc.clone(),
+    });
+    codes.chain(rules).collect()
 }
 
 fn sarif_level(severity: Severity) -> &'static str {

@@ -9,16 +9,20 @@ use wasmtime::{
     TypedFunc,
 };
 
+use pchat_guard_engine::describe::Description;
+
 use crate::module::{ABI_VERSION, digest};
 
 /// Exports the raw ABI requires.
-pub const REQUIRED_EXPORTS: [&str; 6] = [
+pub const REQUIRED_EXPORTS: [&str; 8] = [
     "memory",
     "pcg_abi_version",
     "pcg_alloc",
     "pcg_free",
     "pcg_check",
+    "pcg_load_bundle",
     "pcg_describe",
+    "pcg_schema",
 ];
 
 /// Settings of a host.
@@ -51,11 +55,13 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 }
 
 /// Why the host could not do its part. Every one of these is exit code 3.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     /// The module is not one this host can run (imports, missing exports, ABI version).
+    #[error("the module cannot be used: {0}")]
     BadModule(String),
     /// A limit stopped the call.
+    #[error("the {limit} was reached ({detail})")]
     Limit {
         /// Which limit.
         limit: &'static str,
@@ -63,20 +69,9 @@ pub enum HostError {
         detail: String,
     },
     /// The module trapped or answered something unreadable.
+    #[error("the module failed: {0}")]
     Failure(String),
 }
-
-impl std::fmt::Display for HostError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HostError::BadModule(m) => write!(f, "the module cannot be used: {m}"),
-            HostError::Limit { limit, detail } => write!(f, "the {limit} was reached ({detail})"),
-            HostError::Failure(m) => write!(f, "the module failed: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for HostError {}
 
 /// A compiled module, ready to instantiate.
 pub struct Host {
@@ -151,9 +146,15 @@ impl Host {
             check: instance
                 .get_typed_func(&mut store, "pcg_check")
                 .map_err(|e| bad("pcg_check", e))?,
+            load_bundle: instance
+                .get_typed_func(&mut store, "pcg_load_bundle")
+                .map_err(|e| bad("pcg_load_bundle", e))?,
             describe: instance
                 .get_typed_func(&mut store, "pcg_describe")
                 .map_err(|e| bad("pcg_describe", e))?,
+            schema: instance
+                .get_typed_func(&mut store, "pcg_schema")
+                .map_err(|e| bad("pcg_schema", e))?,
             memory,
             store,
             fuel: self.options.fuel,
@@ -236,17 +237,76 @@ pub struct Session {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     check: TypedFunc<(u32, u32), u64>,
+    load_bundle: TypedFunc<(u32, u32), u64>,
     describe: TypedFunc<(), u64>,
+    schema: TypedFunc<(), u64>,
     fuel: u64,
+}
+
+/// The module's answer to `pcg_load_bundle`.
+#[derive(serde::Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+enum Loaded {
+    Ok { description: Description },
+    Error { message: String },
 }
 
 impl Session {
     /// Sends a JSON check request; returns the JSON response.
     pub fn check(&mut self, request: &[u8]) -> Result<String, HostError> {
-        self.store
-            .set_fuel(self.fuel)
-            .map_err(|e| HostError::Failure(format!("{e:#}")))?;
-        let len = u32::try_from(request.len()).map_err(|_| HostError::Limit {
+        let check = self.check.clone();
+        self.call_with(check, "pcg_check", request)
+    }
+
+    /// Loads a compiled pack (IR bundle JSON) into the instance, once for any number of checks;
+    /// returns the description of what the instance now runs. A pack the module refuses (another
+    /// IR version, not a bundle) is `HostError::Failure` with the module's reason.
+    pub fn load_bundle(&mut self, bundle: &[u8]) -> Result<Description, HostError> {
+        let load = self.load_bundle.clone();
+        let answer = self.call_with(load, "pcg_load_bundle", bundle)?;
+        match serde_json::from_str::<Loaded>(&answer) {
+            Ok(Loaded::Ok { description }) => Ok(description),
+            Ok(Loaded::Error { message }) => Err(HostError::Failure(format!(
+                "the module refused the rule pack: {message}"
+            ))),
+            Err(e) => Err(HostError::Failure(format!(
+                "unreadable answer to loading the rule pack: {e}"
+            ))),
+        }
+    }
+
+    /// Asks the module to describe itself: versions, the pack it runs and its rules, the codes.
+    pub fn describe(&mut self) -> Result<Description, HostError> {
+        let describe = self.describe.clone();
+        let json = self.call(describe, "pcg_describe")?;
+        serde_json::from_str(&json)
+            .map_err(|e| HostError::Failure(format!("unreadable description: {e}")))
+    }
+
+    /// The manifest JSON Schema the module validates against.
+    pub fn schema(&mut self) -> Result<String, HostError> {
+        let schema = self.schema.clone();
+        self.call(schema, "pcg_schema")
+    }
+
+    /// Calls an export that takes no argument and answers with a packed response.
+    fn call(&mut self, func: TypedFunc<(), u64>, name: &str) -> Result<String, HostError> {
+        self.refuel()?;
+        let packed = func
+            .call(&mut self.store, ())
+            .map_err(|e| classify(e, name))?;
+        self.take_response(packed)
+    }
+
+    /// Copies `input` into the module, calls an export on it and frees it; returns the response.
+    fn call_with(
+        &mut self,
+        func: TypedFunc<(u32, u32), u64>,
+        name: &str,
+        input: &[u8],
+    ) -> Result<String, HostError> {
+        self.refuel()?;
+        let len = u32::try_from(input.len()).map_err(|_| HostError::Limit {
             limit: "memory limit",
             detail: "the request is larger than 4 GiB".to_string(),
         })?;
@@ -255,28 +315,22 @@ impl Session {
             .call(&mut self.store, len)
             .map_err(|e| classify(e, "pcg_alloc"))?;
         self.memory
-            .write(&mut self.store, ptr as usize, request)
+            .write(&mut self.store, ptr as usize, input)
             .map_err(|e| HostError::Failure(format!("writing the request: {e}")))?;
-        let packed = self
-            .check
+        let packed = func
             .call(&mut self.store, (ptr, len))
-            .map_err(|e| classify(e, "pcg_check"))?;
+            .map_err(|e| classify(e, name))?;
         self.free
             .call(&mut self.store, (ptr, len))
             .map_err(|e| classify(e, "pcg_free"))?;
         self.take_response(packed)
     }
 
-    /// Asks the module to describe itself; returns its JSON.
-    pub fn describe(&mut self) -> Result<String, HostError> {
+    /// Every call gets the whole fuel budget.
+    fn refuel(&mut self) -> Result<(), HostError> {
         self.store
             .set_fuel(self.fuel)
-            .map_err(|e| HostError::Failure(format!("{e:#}")))?;
-        let packed = self
-            .describe
-            .call(&mut self.store, ())
-            .map_err(|e| classify(e, "pcg_describe"))?;
-        self.take_response(packed)
+            .map_err(|e| HostError::Failure(format!("{e:#}")))
     }
 
     /// Fuel the last call used (about one unit per WebAssembly instruction): a measure of work

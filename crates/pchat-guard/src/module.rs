@@ -19,7 +19,7 @@ pub const WASM_TYPES: &str =
 pub const MODULE_FILE_NAME: &str = "pchat_guard_bg.wasm";
 
 /// The raw ABI version this host speaks.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// SHA-256 of [`MODULE`], computed when it was built.
 pub const MODULE_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/module/module.sha256"));
@@ -29,10 +29,7 @@ pub fn digest(bytes: &[u8]) -> String {
     if std::ptr::eq(bytes, MODULE) {
         return MODULE_DIGEST.to_string();
     }
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// The JS glue files, by file name, for `pchat-guard module --js-out DIR`.
@@ -50,10 +47,7 @@ mod tests {
 
     #[test]
     fn the_build_time_digest_is_the_modules() {
-        let computed: String = Sha256::digest(MODULE)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let computed = format!("{:x}", Sha256::digest(MODULE));
         assert_eq!(MODULE_DIGEST, computed);
         assert_eq!(digest(MODULE), computed);
         let copy = MODULE.to_vec();

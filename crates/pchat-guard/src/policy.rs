@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use annotate_snippets::renderer::DecorStyle;
-use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use annotate_snippets::Level;
 use pchat_guard_lang::{Compiled, Source};
 
 /// Reads and compiles the rule files of a directory.
@@ -18,14 +17,9 @@ pub fn compile_dir(dir: &Path) -> Result<(Vec<Source>, Compiled), String> {
     Ok((sources, compiled))
 }
 
-/// Renders compiler diagnostics in rustc style.
+/// Renders compiler diagnostics in rustc style, as findings are.
 pub fn render_diagnostics(sources: &[Source], compiled: &Compiled, color: bool) -> String {
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    }
-    .decor_style(DecorStyle::Ascii);
+    let renderer = crate::render::renderer(color);
     let mut out = String::new();
     for d in &compiled.diagnostics {
         let Some(source) = sources.get(d.file) else {
@@ -35,28 +29,19 @@ pub fn render_diagnostics(sources: &[Source], compiled: &Compiled, color: bool) 
             pchat_guard_lang::Level::Error => Level::ERROR,
             pchat_guard_lang::Level::Warning => Level::WARNING,
         };
-        let Some((window, line, range)) = crate::render::line_window(&source.text, d.start, d.end)
-        else {
-            continue;
+        let message = crate::render::Annotated {
+            level,
+            title: d.message.as_str().into(),
+            code: d.code.as_str(),
+            path: source.path.as_str(),
+            source: Some(source.text.as_str()),
+            span: (d.start, d.end),
+            // Shown only when the span lies outside the text, which the compiler never makes.
+            at: (1, 1),
+            label: d.label.as_deref(),
+            notes: d.help.iter().map(|h| (Level::HELP, h.clone())).collect(),
         };
-        let mut annotation = AnnotationKind::Primary.span(range);
-        if let Some(label) = &d.label {
-            annotation = annotation.label(label.as_str());
-        }
-        let mut group: Group<'_> = level
-            .primary_title(d.message.as_str())
-            .id(d.code.as_str())
-            .element(
-                Snippet::source(window)
-                    .line_start(line)
-                    .path(source.path.as_str())
-                    .annotation(annotation),
-            );
-        if let Some(help) = &d.help {
-            group = group.element(Level::HELP.message(help.as_str()));
-        }
-        out.push_str(&renderer.render(&[group]));
-        out.push_str("\n\n");
+        out.push_str(&message.render(&renderer));
     }
     out
 }
@@ -76,7 +61,7 @@ pub struct Case {
     /// The codes the case is about; empty: every finding counts.
     pub scope: Vec<String>,
     /// The date it is checked on, when it gives one.
-    pub today: Option<String>,
+    pub today: Option<pchat_guard_engine::waiver::Date>,
 }
 
 /// A case written as a patch (the `base:` form): a base topology, an RFC 6902 JSON Patch that
@@ -91,7 +76,7 @@ struct PatchCase {
     only: Vec<String>,
     /// The date the case is checked on.
     #[serde(default)]
-    today: Option<String>,
+    today: Option<pchat_guard_engine::waiver::Date>,
     /// What the case changes in the base.
     #[serde(default)]
     patch: json_patch::Patch,
@@ -112,7 +97,7 @@ pub fn read_case(path: &Path) -> Result<Case, String> {
     Ok(Case {
         expected: expectations(path, &text),
         scope: scope(path, &text),
-        today: today(path, &text),
+        today: today(path, &text)?,
         source: text,
         input_format: None,
     })
@@ -232,6 +217,10 @@ fn scope(path: &Path, text: &str) -> Vec<String> {
 /// The date a test case is checked on (`# today: YYYY-MM-DD` in YAML, `today: ...` in a
 /// `.expect` file), so that cases with dated waivers do not depend on the day they run; `None`
 /// when the case gives none (a dated waiver then does not apply).
-fn today(path: &Path, text: &str) -> Option<String> {
-    directives(path, text, "today").into_iter().next()
+fn today(path: &Path, text: &str) -> Result<Option<pchat_guard_engine::waiver::Date>, String> {
+    directives(path, text, "today")
+        .first()
+        .map(|d| pchat_guard_engine::waiver::Date::parse(d))
+        .transpose()
+        .map_err(|e| format!("`{}`: `today`: {e}", path.display()))
 }

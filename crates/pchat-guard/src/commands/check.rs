@@ -143,35 +143,35 @@ pub fn run(args: CheckArgs) -> Outcome {
         Ok(s) => s,
         Err(e) => return out.internal(&e),
     };
-    // The rules and codes the module knows: for waiver and baseline files, SARIF and JUnit. Asked
-    // only when needed, as the description carries the whole schema.
+    // A custom pack goes into the instance once, whatever the number of files.
+    let loaded = match &bundle {
+        Some(bundle) => {
+            let loaded = serde_json::to_vec(bundle)
+                .map_err(|e| HostError::Failure(format!("encoding the rule pack: {e}")))
+                .and_then(|json| session.load_bundle(&json));
+            match loaded {
+                Ok(description) => Some(description),
+                Err(e) => return out.internal(&e),
+            }
+        }
+        None => None,
+    };
+    // The rules and codes the module runs: for waiver and baseline files, SARIF and JUnit.
     let needs_rules = !args.waivers.is_empty()
         || args.baseline.is_some()
         || matches!(args.format, Format::Sarif | Format::Junit);
-    let described = if needs_rules {
-        match session
-            .describe()
-            .map(|d| serde_json::from_str::<serde_json::Value>(&d))
-        {
-            Ok(Ok(d)) => d,
-            Ok(Err(e)) => {
-                return out.internal(&HostError::Failure(format!("unreadable description: {e}")));
-            }
+    let described = match loaded {
+        Some(description) => Some(description),
+        None if needs_rules => match session.describe() {
+            Ok(d) => Some(d),
             Err(e) => return out.internal(&e),
-        }
-    } else {
-        serde_json::Value::Null
+        },
+        None => None,
     };
-    let mut metas = crate::formats::rule_metas(&described);
-    if let Some(custom) = &bundle {
-        metas.retain(|m| m.id.starts_with("PCG-"));
-        metas.extend(custom.rules.iter().map(|r| crate::formats::RuleMeta {
-            id: r.id.clone(),
-            severity: r.severity,
-            title: r.title.clone(),
-            doc: r.doc.clone(),
-        }));
-    }
+    let metas = described
+        .as_ref()
+        .map(crate::formats::rule_metas)
+        .unwrap_or_default();
     let rule_ids: Vec<&str> = metas
         .iter()
         .map(|m| m.id.as_str())
@@ -223,8 +223,8 @@ pub fn run(args: CheckArgs) -> Outcome {
             input_format,
             limits,
             coverage: false,
-            bundle: bundle.clone(),
-            today: Some(today.to_string()),
+            bundle: None,
+            today: Some(today),
             waivers: waiver_files
                 .iter()
                 .flat_map(|w| w.for_file(&item.shown))

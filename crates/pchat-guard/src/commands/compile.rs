@@ -37,16 +37,15 @@ pub fn run(
     let described = Host::new(&compiled, options)
         .and_then(|h| h.session())
         .and_then(|mut s| s.describe());
-    match described.map(|d| serde_json::from_str::<serde_json::Value>(&d)) {
-        Ok(Ok(d))
-            if d.pointer("/pack/digest").and_then(|v| v.as_str())
-                == Some(&format!("sha256:{digest}")) => {}
-        Ok(Ok(d)) => {
+    let expected = format!("sha256:{digest}");
+    match described {
+        Ok(d) if d.pack.as_ref().and_then(|p| p.digest.as_ref()) == Some(&expected) => {}
+        Ok(d) => {
             return out.internal(&HostError::BadModule(format!(
-                "the compiled module does not run the pack: {d}"
+                "the compiled module does not run the pack: it runs {:?}",
+                d.pack
             )));
         }
-        Ok(Err(e)) => return out.internal(&HostError::Failure(e.to_string())),
         Err(e) => return out.internal(&e),
     }
     if let Err(e) = std::fs::write(output, &compiled) {

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use pchat_guard_engine::describe::Description;
 use pchat_guard_engine::ir::Bundle;
 
 use crate::host::{Host, HostError, HostOptions};
@@ -181,16 +182,12 @@ pub fn use_color_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-/// What the module says of itself (`describe`), as JSON.
-pub fn described(host: &HostArgs, out: &mut Outcome) -> Result<serde_json::Value, ExitStatus> {
+/// What the module says of itself (`describe`).
+pub fn described(host: &HostArgs, out: &mut Outcome) -> Result<Description, ExitStatus> {
     let bytes = module_bytes(host, out)?;
     let described = Host::new(&bytes, host_options(host))
         .and_then(|h| h.session())
-        .and_then(|mut s| s.describe())
-        .and_then(|json| {
-            serde_json::from_str::<serde_json::Value>(&json)
-                .map_err(|e| HostError::Failure(format!("unreadable description: {e}")))
-        });
+        .and_then(|mut s| s.describe());
     described.map_err(|e| {
         say!(out, "error: {e}");
         ExitStatus::Internal

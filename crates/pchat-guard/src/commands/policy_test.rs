@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use pchat_guard_engine::ir::Bundle;
-use pchat_guard_engine::waiver::Date;
 use pchat_guard_engine::{CheckRequest, Limits, Response};
 
 use super::{ExitStatus, HostArgs, Outcome, host_options, load_policies, module_bytes, say};
@@ -45,7 +44,15 @@ pub fn run(args: &TestArgs) -> Outcome {
         Ok(b) => b,
         Err(status) => return out.with(status),
     };
-    let mut session = match Host::new(&bytes, host_options(&args.host)).and_then(|h| h.session()) {
+    // The pack goes into the instance once, not with every case.
+    let loaded = serde_json::to_vec(&bundle)
+        .map_err(|e| HostError::Failure(format!("encoding the rule pack: {e}")))
+        .and_then(|json| {
+            let mut session = Host::new(&bytes, host_options(&args.host))?.session()?;
+            session.load_bundle(&json)?;
+            Ok(session)
+        });
+    let mut session = match loaded {
         Ok(s) => s,
         Err(e) => return out.internal(&e),
     };
@@ -77,17 +84,13 @@ pub fn run(args: &TestArgs) -> Outcome {
                 return out.with(ExitStatus::CannotCheck);
             }
         };
-        if let Some(Err(e)) = today.as_deref().map(Date::parse) {
-            say!(out, "error: `{shown}`: `today`: {e}");
-            return out.with(ExitStatus::CannotCheck);
-        }
         let request = CheckRequest {
             source,
             path: shown.clone(),
             input_format,
             limits: Limits::default(),
             coverage: args.coverage || args.threshold.is_some(),
-            bundle: Some(bundle.clone()),
+            bundle: None,
             today,
             waivers: Vec::new(),
         };

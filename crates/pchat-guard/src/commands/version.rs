@@ -11,17 +11,16 @@ pub fn run() -> Outcome {
         Ok(d) => d,
         Err(status) => return out.with(status),
     };
-    let null = serde_json::Value::Null;
-    let pack = described.get("pack").unwrap_or(&null);
+    let pack = described.pack.as_ref();
     out.emit(format!(
         "pchat-guard {}\nmodule sha256:{} (ABI {}, wasmtime {})\npack {} {} {}\n",
         env!("CARGO_PKG_VERSION"),
         module::digest(MODULE),
-        described.get("abi_version").unwrap_or(&null),
+        described.abi_version,
         crate::host::wasmtime_version(),
-        pack.get("name").and_then(|v| v.as_str()).unwrap_or("none"),
-        pack.get("version").and_then(|v| v.as_str()).unwrap_or("-"),
-        pack.get("digest").and_then(|v| v.as_str()).unwrap_or("-"),
+        pack.map_or("none", |p| p.name.as_str()),
+        pack.map_or("-", |p| p.version.as_str()),
+        pack.and_then(|p| p.digest.as_deref()).unwrap_or("-"),
     ));
     out.with(ExitStatus::Clean)
 }

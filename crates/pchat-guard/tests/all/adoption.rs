@@ -640,7 +640,7 @@ fn waivers_given_by_a_host_apply_the_same_in_the_module_and_natively() {
     use pchat_guard_engine::waiver::ExternalWaiver;
     let mut request =
         crate::support::request_for(&root().join("tests/fixtures/waivers/waived.yaml"));
-    request.today = Some(TODAY.to_string());
+    request.today = pchat_guard_engine::waiver::Date::parse(TODAY).ok();
     request.waivers = vec![ExternalWaiver {
         rule: "PCHAT-DR-003".to_string(),
         target: "".to_string(),
@@ -658,7 +658,8 @@ fn waivers_given_by_a_host_apply_the_same_in_the_module_and_natively() {
             .any(|f| f.code == "PCHAT-HA-001" && f.waived.is_some())
     );
     // A date the module cannot read is refused, not guessed.
-    request.today = Some("2026-02-30".to_string());
+    let mut request = serde_json::to_value(&request).unwrap_or_default();
+    request["today"] = "2026-02-30".into();
     let response = crate::support::session()
         .check(&serde_json::to_vec(&request).unwrap_or_default())
         .unwrap_or_default();

@@ -111,7 +111,8 @@ fn a_compiled_module_runs_its_own_pack_in_the_cli_and_imports_nothing() {
     );
     // The embedded module still runs the shipped pack.
     let (_, shipped, _) = outcome(&cli(&["describe"]));
-    assert!(shipped.contains("\"name\":\"persistent-chat\""));
+    let shipped: serde_json::Value = serde_json::from_str(&shipped).unwrap_or_default();
+    assert_eq!(shipped["pack"]["name"], "persistent-chat");
 }
 
 #[test]
@@ -220,4 +221,69 @@ fn the_allocator_never_overwrites_the_injected_pack() {
         Some(expected),
         "the allocator wrote over the pack"
     );
+}
+
+#[test]
+fn a_pack_loaded_once_runs_for_every_later_check_until_unloaded() {
+    let compiled = pchat_guard_lang::compile(
+        "custom",
+        "2.0.0",
+        &[pchat_guard_lang::Source {
+            path: "custom.rules".into(),
+            text: RULE.to_string(),
+        }],
+    );
+    let bundle = serde_json::to_vec(&compiled.bundle).unwrap_or_default();
+    let mut session = crate::support::host()
+        .session()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let loaded = session
+        .load_bundle(&bundle)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.pack.map(|p| p.name).as_deref(), Some("custom"));
+    assert_eq!(loaded.rules.len(), 1);
+    assert_eq!(session.describe().map(|d| d.rules.len()).ok(), Some(1));
+    // Two requests without a bundle: both run the loaded pack, not the shipped one.
+    // The minimal manifest's pool names no file store: the custom rule fires on it.
+    let manifest = pchat_guard_engine::parse::parse_yaml(
+        &crate::support::clean_minimal_manifest(),
+        &pchat_guard_engine::Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
+    .to_json();
+    let codes = |session: &mut pchat_guard::host::Session| {
+        let request = CheckRequest {
+            source: manifest.to_string(),
+            path: "t.json".to_string(),
+            ..CheckRequest::default()
+        };
+        let response = session
+            .check(&serde_json::to_vec(&request).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        match serde_json::from_str(&response) {
+            Ok(Response::Ok { report }) => report
+                .findings
+                .into_iter()
+                .map(|f| f.code)
+                .filter(|c| !c.starts_with("PCG-"))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}: {response}"),
+        }
+    };
+    assert_eq!(codes(&mut session), ["CUSTOM-FS-001"]);
+    assert_eq!(codes(&mut session), ["CUSTOM-FS-001"]);
+    // An empty pack text goes back to the module's own pack.
+    let shipped = session.load_bundle(b"").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(shipped.rules.len(), 29);
+    assert!(!codes(&mut session).contains(&"CUSTOM-FS-001".to_string()));
+    // A pack the module cannot run is refused with its reason, and the instance keeps its pack.
+    let mut old = serde_json::to_value(&compiled.bundle).unwrap_or_default();
+    old["format_version"] = 1.into();
+    match session.load_bundle(&serde_json::to_vec(&old).unwrap_or_default()) {
+        Err(pchat_guard::host::HostError::Failure(message)) => {
+            assert!(message.contains("IR format version 1"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session.describe().map(|d| d.rules.len()).ok(), Some(29));
 }

@@ -42,9 +42,10 @@ fn the_shipped_module_imports_nothing_and_exports_the_abi() {
         Vec::<String>::new(),
         "the module must import nothing"
     );
-    for name in REQUIRED_EXPORTS
-        .iter()
-        .chain(&["check", "describe", "abiVersion"])
+    for name in
+        REQUIRED_EXPORTS
+            .iter()
+            .chain(&["check", "describe", "abiVersion", "loadBundle", "schema"])
     {
         assert!(
             exports.iter().any(|e| e == name),
@@ -55,15 +56,23 @@ fn the_shipped_module_imports_nothing_and_exports_the_abi() {
 }
 
 #[test]
-fn the_module_is_validated_and_speaks_abi_version_one() {
+fn the_module_is_validated_and_speaks_abi_version_two() {
     assert!(
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
             .validate_all(MODULE)
             .is_ok()
     );
     let described = session().describe().unwrap_or_else(|e| panic!("{e}"));
-    let described: serde_json::Value = serde_json::from_str(&described).unwrap_or_default();
-    assert_eq!(described["abi_version"], 1);
+    assert_eq!(described.abi_version, 2);
+    assert_eq!(
+        described.pack.map(|p| p.name).as_deref(),
+        Some("persistent-chat")
+    );
+    // The schema is its own export, and it is the one the CLI prints.
+    assert_eq!(
+        session().schema().unwrap_or_default(),
+        pchat_guard_engine::schema::SCHEMA_TEXT
+    );
 }
 
 #[test]

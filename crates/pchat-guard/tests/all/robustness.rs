@@ -17,7 +17,7 @@ fn check_both(source: String, path: &str) {
     let request = CheckRequest {
         source,
         path: path.to_string(),
-        today: Some("2026-11-26".to_string()),
+        today: pchat_guard_engine::waiver::Date::parse("2026-11-26").ok(),
         ..Default::default()
     };
     let native = native_report(&request);

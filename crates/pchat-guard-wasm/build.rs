@@ -33,12 +33,9 @@ fn main() {
         fail("the shipped policy pack does not compile (see the warnings above)");
     };
     let json = serde_json::to_string(&bundle).unwrap_or_default();
-    let digest: String = {
+    let digest = {
         use sha2::Digest;
-        sha2::Sha256::digest(json.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        format!("{:x}", sha2::Sha256::digest(json.as_bytes()))
     };
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
     for (name, content) in [("bundle.json", json), ("bundle.sha256", digest)] {

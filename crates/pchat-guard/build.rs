@@ -85,10 +85,7 @@ fn run() -> Result<(), String> {
     // Its digest names the precompiled cache file: computed here, not in every process
     // (hashing 2.5 MB took a tenth of a warm `check`).
     let bytes = std::fs::read(&module).map_err(|e| e.to_string())?;
-    let digest: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = format!("{:x}", sha2::Sha256::digest(&bytes));
     std::fs::write(module_dir.join("module.sha256"), digest).map_err(|e| e.to_string())?;
     Ok(())
 }
@@ -234,13 +231,8 @@ fn watch_dep_info(root: &Path, target_dir: &Path) -> Result<(), String> {
 
 /// One `rerun-if-changed` per file below `dir`.
 fn watch_files(dir: &Path) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            watch_files(&path);
-        } else {
-            println!("cargo::rerun-if-changed={}", path.display());
-        }
+    for path in pchat_guard_pack::files_below(dir) {
+        println!("cargo::rerun-if-changed={}", path.display());
     }
 }
 

@@ -51,14 +51,13 @@ pub struct InputError {
 impl InputError {
     /// The error as the finding that reports it.
     pub fn into_finding(self, index: &crate::LineIndex<'_>) -> crate::Finding {
-        let mut finding = crate::Finding::of(
+        crate::Finding::of(
             self.code,
             self.message,
             String::new(),
             index.location(self.span),
-        );
-        finding.help = self.help;
-        finding
+        )
+        .with_help(self.help)
     }
 }
 

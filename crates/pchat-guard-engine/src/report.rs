@@ -32,152 +32,103 @@ impl Severity {
     }
 }
 
-/// A stable code for each kind of problem the engine itself finds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Code {
+/// Defines [`Code`] from one table: each code's variant, report text, severity, whether it means
+/// the file could not be checked, and its one-line summary. A new code is one line here.
+macro_rules! codes {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $text:literal, $severity:ident, input_error: $input:literal, $summary:literal;
+    )*) => {
+        /// A stable code for each kind of problem the engine itself finds.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable code as it appears in reports.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+
+            /// What the code means, in one line.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+
+            /// The severity of a finding with this code.
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// Whether a finding with this code means the file could not be checked at all.
+            pub fn is_input_error(self) -> bool {
+                match self {
+                    $(Code::$variant => $input,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
     /// The file could not be read, or is not UTF-8 text (raised by hosts).
-    Unreadable,
+    Unreadable = "PCG-UNREADABLE", Error, input_error: true, "the file could not be read, or is not UTF-8 text";
     /// The text is not well-formed JSON or YAML.
-    Syntax,
+    Syntax = "PCG-SYNTAX", Error, input_error: true, "the file is not well-formed JSON or YAML";
     /// The input passes a size, depth or alias limit.
-    Limit,
+    Limit = "PCG-LIMIT", Error, input_error: true, "the file passes a size, nesting or alias limit";
     /// The input holds no manifest, or more than one document.
-    Empty,
+    Empty = "PCG-EMPTY", Error, input_error: true, "the file holds no manifest, or more than one YAML document";
     /// An object has the same key twice.
-    DuplicateKey,
+    DuplicateKey = "PCG-DUPLICATE-KEY", Error, input_error: false, "an object has the same key twice";
     /// Two entities of one collection share an id.
-    DuplicateId,
+    DuplicateId = "PCG-DUPLICATE-ID", Error, input_error: false, "two entities of one collection share an id";
     /// A reference names no entity.
-    DanglingRef,
+    DanglingRef = "PCG-DANGLING-REF", Error, input_error: false, "a reference names no entity of its collection";
     /// A value has the wrong type.
-    SchemaType,
+    SchemaType = "PCG-SCHEMA-TYPE", Error, input_error: false, "a value has the wrong type";
     /// A required field is missing.
-    SchemaRequired,
+    SchemaRequired = "PCG-SCHEMA-REQUIRED", Error, input_error: false, "a required field is missing";
     /// A field the schema does not know.
-    SchemaUnknownField,
+    SchemaUnknownField = "PCG-SCHEMA-UNKNOWN-FIELD", Error, input_error: false, "a field the schema does not know";
     /// A value outside the allowed set.
-    SchemaEnum,
+    SchemaEnum = "PCG-SCHEMA-ENUM", Error, input_error: false, "a value outside the allowed set";
     /// A string that does not match the expected format.
-    SchemaFormat,
+    SchemaFormat = "PCG-SCHEMA-FORMAT", Error, input_error: false, "a string that does not match the expected format";
     /// A number outside its range.
-    SchemaRange,
+    SchemaRange = "PCG-SCHEMA-RANGE", Error, input_error: false, "a number outside its allowed range";
     /// Too few or too many items or characters.
-    SchemaSize,
+    SchemaSize = "PCG-SCHEMA-SIZE", Error, input_error: false, "too few or too many items or characters";
     /// Items that must be unique are not.
-    SchemaUnique,
+    SchemaUnique = "PCG-SCHEMA-UNIQUE", Error, input_error: false, "items that must be unique are not";
     /// Any other schema violation.
-    Schema,
+    Schema = "PCG-SCHEMA", Error, input_error: false, "another schema violation";
     /// A waiver names no rule of the pack (or a `PCG-*` code, which cannot be waived).
-    WaiverUnknownRule,
+    WaiverUnknownRule = "PCG-WAIVER-UNKNOWN-RULE", Error, input_error: false, "a waiver names no rule of the pack";
     /// A waiver has expired (or cannot be dated): it does not apply.
-    WaiverExpired,
+    WaiverExpired = "PCG-WAIVER-EXPIRED", Warning, input_error: false, "a waiver has expired and no longer applies";
     /// A waiver waives no finding.
-    WaiverUnused,
+    WaiverUnused = "PCG-WAIVER-UNUSED", Warning, input_error: false, "a waiver waives no finding";
     /// A waiver file is not a list of well-formed waivers (raised by hosts).
-    WaiverFile,
+    WaiverFile = "PCG-WAIVER-FILE", Error, input_error: true, "the waiver file is not a list of well-formed waivers";
     /// A baseline file is not a well-formed baseline (raised by hosts).
-    BaselineFile,
+    BaselineFile = "PCG-BASELINE-FILE", Error, input_error: true, "the baseline file is not a well-formed baseline";
 }
 
 impl Code {
-    /// Every code, in documentation order.
-    pub const ALL: [Code; 21] = [
-        Code::Unreadable,
-        Code::Syntax,
-        Code::Limit,
-        Code::Empty,
-        Code::DuplicateKey,
-        Code::DuplicateId,
-        Code::DanglingRef,
-        Code::SchemaType,
-        Code::SchemaRequired,
-        Code::SchemaUnknownField,
-        Code::SchemaEnum,
-        Code::SchemaFormat,
-        Code::SchemaRange,
-        Code::SchemaSize,
-        Code::SchemaUnique,
-        Code::Schema,
-        Code::WaiverUnknownRule,
-        Code::WaiverExpired,
-        Code::WaiverUnused,
-        Code::WaiverFile,
-        Code::BaselineFile,
-    ];
-
-    /// The stable code as it appears in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Unreadable => "PCG-UNREADABLE",
-            Code::Syntax => "PCG-SYNTAX",
-            Code::Limit => "PCG-LIMIT",
-            Code::Empty => "PCG-EMPTY",
-            Code::DuplicateKey => "PCG-DUPLICATE-KEY",
-            Code::DuplicateId => "PCG-DUPLICATE-ID",
-            Code::DanglingRef => "PCG-DANGLING-REF",
-            Code::SchemaType => "PCG-SCHEMA-TYPE",
-            Code::SchemaRequired => "PCG-SCHEMA-REQUIRED",
-            Code::SchemaUnknownField => "PCG-SCHEMA-UNKNOWN-FIELD",
-            Code::SchemaEnum => "PCG-SCHEMA-ENUM",
-            Code::SchemaFormat => "PCG-SCHEMA-FORMAT",
-            Code::SchemaRange => "PCG-SCHEMA-RANGE",
-            Code::SchemaSize => "PCG-SCHEMA-SIZE",
-            Code::SchemaUnique => "PCG-SCHEMA-UNIQUE",
-            Code::Schema => "PCG-SCHEMA",
-            Code::WaiverUnknownRule => "PCG-WAIVER-UNKNOWN-RULE",
-            Code::WaiverExpired => "PCG-WAIVER-EXPIRED",
-            Code::WaiverUnused => "PCG-WAIVER-UNUSED",
-            Code::WaiverFile => "PCG-WAIVER-FILE",
-            Code::BaselineFile => "PCG-BASELINE-FILE",
-        }
-    }
-
-    /// What the code means, in one line.
-    pub fn summary(self) -> &'static str {
-        match self {
-            Code::Unreadable => "the file could not be read, or is not UTF-8 text",
-            Code::Syntax => "the file is not well-formed JSON or YAML",
-            Code::Limit => "the file passes a size, nesting or alias limit",
-            Code::Empty => "the file holds no manifest, or more than one YAML document",
-            Code::DuplicateKey => "an object has the same key twice",
-            Code::DuplicateId => "two entities of one collection share an id",
-            Code::DanglingRef => "a reference names no entity of its collection",
-            Code::SchemaType => "a value has the wrong type",
-            Code::SchemaRequired => "a required field is missing",
-            Code::SchemaUnknownField => "a field the schema does not know",
-            Code::SchemaEnum => "a value outside the allowed set",
-            Code::SchemaFormat => "a string that does not match the expected format",
-            Code::SchemaRange => "a number outside its allowed range",
-            Code::SchemaSize => "too few or too many items or characters",
-            Code::SchemaUnique => "items that must be unique are not",
-            Code::Schema => "another schema violation",
-            Code::WaiverUnknownRule => "a waiver names no rule of the pack",
-            Code::WaiverExpired => "a waiver has expired and no longer applies",
-            Code::WaiverUnused => "a waiver waives no finding",
-            Code::WaiverFile => "the waiver file is not a list of well-formed waivers",
-            Code::BaselineFile => "the baseline file is not a well-formed baseline",
-        }
-    }
-
-    /// The severity of a finding with this code.
-    pub fn severity(self) -> Severity {
-        match self {
-            Code::WaiverExpired | Code::WaiverUnused => Severity::Warning,
-            _ => Severity::Error,
-        }
-    }
-
-    /// Whether a finding with this code means the file could not be checked at all.
-    pub fn is_input_error(self) -> bool {
-        matches!(
-            self,
-            Code::Unreadable
-                | Code::Syntax
-                | Code::Limit
-                | Code::Empty
-                | Code::WaiverFile
-                | Code::BaselineFile
-        )
+    /// The code with this report text.
+    pub fn from_text(text: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == text)
     }
 }
 
@@ -222,6 +173,24 @@ impl Finding {
             related: None,
             waived: None,
         }
+    }
+
+    /// The same finding with a label under the value.
+    pub fn with_label(mut self, label: Option<String>) -> Finding {
+        self.label = label;
+        self
+    }
+
+    /// The same finding with how to fix it.
+    pub fn with_help(mut self, help: Option<String>) -> Finding {
+        self.help = help;
+        self
+    }
+
+    /// The same finding with a related location (a first definition).
+    pub fn with_related(mut self, related: Option<Location>) -> Finding {
+        self.related = related;
+        self
     }
 }
 

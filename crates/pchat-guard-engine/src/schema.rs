@@ -452,40 +452,20 @@ fn backticked(items: &[String]) -> String {
         .join(", ")
 }
 
-/// The closest candidate by edit distance, when it is close enough to be a typo.
+/// The closest candidate by edit distance, when it is close enough to be a typo. Both sides are
+/// cut to 256 characters first, so a hostile value costs a bounded amount of work.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let word_lower = word.to_lowercase();
+    let clip = |s: &str| s.chars().take(256).collect::<String>().to_lowercase();
+    let word_lower = clip(word);
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word_lower, &c.to_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&word_lower, &clip(c)), c))
         .filter(|(d, c)| *d <= (c.chars().count().max(word.chars().count()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Edit distance between two strings, in characters (bounded input: ids and field names).
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().take(256).collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().take(256).enumerate() {
-        if let Some(first) = current.first_mut() {
-            *first = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
-            let insert = current.get(j).copied().unwrap_or(0) + 1;
-            if let Some(slot) = current.get_mut(j + 1) {
-                *slot = substitute.min(delete).min(insert);
-            }
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]

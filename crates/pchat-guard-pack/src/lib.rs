@@ -44,6 +44,14 @@ pub fn test_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every file below `dir`, sorted by path (symbolic links to directories are not followed).
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(dir, false, &mut |path, _| out.push(path.to_path_buf()));
+    out.sort();
+    out
+}
+
 /// Reads the rule sources of the pack in `dir`. Each source is named by its path, relative to
 /// `relative_to` when given (so that names do not depend on where a checkout lives).
 pub fn read_sources(dir: &Path, relative_to: Option<&Path>) -> Result<Vec<Source>, String> {

@@ -7,20 +7,31 @@ use pchat_guard_engine::{Code, FileReport, Finding, InputFormat, Limits, Locatio
 
 /// An input that could not be read, as a report that fails the run.
 pub fn unreadable(path: &str, message: String, help: Option<String>, at: Position) -> FileReport {
+    not_checked(Code::Unreadable, path, message, help, at)
+}
+
+/// An input that could not be checked at all (`code` is an input error), as a report.
+fn not_checked(
+    code: Code,
+    path: &str,
+    message: String,
+    help: Option<String>,
+    at: Position,
+) -> FileReport {
     FileReport {
         format_version: pchat_guard_engine::report::REPORT_FORMAT_VERSION,
         path: path.to_string(),
         input_format: InputFormat::infer(path, ""),
         checked: false,
-        findings: vec![Finding {
-            help,
-            ..Finding::of(
-                Code::Unreadable,
+        findings: vec![
+            Finding::of(
+                code,
                 message,
                 String::new(),
                 Location { start: at, end: at },
             )
-        }],
+            .with_help(help),
+        ],
         coverage: None,
     }
 }
@@ -221,16 +232,13 @@ pub fn read(path: &str, shown_as: &str, limits: &Limits) -> Result<String, FileR
 }
 
 fn too_large(path: &str, size: u64, max: u64) -> FileReport {
-    let mut report = unreadable(
+    not_checked(
+        Code::Limit,
         path,
         format!("`{path}` is {size} bytes or more, past the limit of {max} bytes"),
         Some("split the manifest".to_string()),
         START,
-    );
-    if let Some(f) = report.findings.first_mut() {
-        f.code = Code::Limit.as_str().to_string();
-    }
-    report
+    )
 }
 
 /// The OS error without its "(os error N)" tail.

@@ -83,17 +83,11 @@ impl RunReport {
 /// Renders findings in the style of rustc: a title, the source line with a caret under the
 /// value, a label, and the help. `sources` holds each file's text (`None` if unreadable).
 pub fn human(report: &RunReport, sources: &[Option<String>], color: bool) -> String {
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    }
-    .decor_style(DecorStyle::Ascii);
+    let renderer = renderer(color);
     let mut out = String::new();
     for (file, source) in report.files.iter().zip(sources) {
         for finding in &file.findings {
-            out.push_str(&renderer.render(&finding_groups(file, finding, source.as_deref())));
-            out.push_str("\n\n");
+            out.push_str(&finding_message(file, finding, source.as_deref()).render(&renderer));
         }
     }
     let s = report.summary;
@@ -140,57 +134,102 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn finding_groups<'a>(
+/// One message in rustc style, whatever it reports (a finding, a compiler diagnostic): the one
+/// shape both are rendered through.
+pub struct Annotated<'a> {
+    /// Error, warning, info.
+    pub level: Level<'a>,
+    /// The title line.
+    pub title: std::borrow::Cow<'a, str>,
+    /// The code in brackets after the level.
+    pub code: &'a str,
+    /// The file's name.
+    pub path: &'a str,
+    /// The file's text, when it could be read.
+    pub source: Option<&'a str>,
+    /// The byte range the message is about, and its line and column (1-based).
+    pub span: (usize, usize),
+    /// Line and column of the span's start, for when the text cannot be shown.
+    pub at: (usize, usize),
+    /// The label under the marked value.
+    pub label: Option<&'a str>,
+    /// Notes and help after the snippet, in order.
+    pub notes: Vec<(Level<'a>, String)>,
+}
+
+/// The renderer for human output, coloured or plain.
+pub fn renderer(color: bool) -> Renderer {
+    if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+    .decor_style(DecorStyle::Ascii)
+}
+
+impl Annotated<'_> {
+    /// Renders the message, followed by a blank line.
+    pub fn render(self, renderer: &Renderer) -> String {
+        let title = self.level.primary_title(self.title).id(self.code);
+        let window = self
+            .source
+            .and_then(|text| line_window(text, self.span.0, self.span.1));
+        let mut group = match window {
+            Some((window, first_line, range)) => {
+                let mut annotation = AnnotationKind::Primary.span(range);
+                if let Some(label) = self.label {
+                    annotation = annotation.label(label);
+                }
+                title.element(
+                    Snippet::source(window)
+                        .line_start(first_line)
+                        .path(self.path)
+                        .annotation(annotation),
+                )
+            }
+            // An unreadable file has no text to show: the title alone says it (one line).
+            None if self.span.0 == 0 => Group::with_title(title),
+            None => title.element(
+                Origin::path(self.path)
+                    .line(self.at.0)
+                    .char_column(self.at.1.saturating_sub(1)),
+            ),
+        };
+        for (level, note) in self.notes {
+            group = group.element(level.message(note));
+        }
+        let mut out = renderer.render(&[group]);
+        out.push_str("\n\n");
+        out
+    }
+}
+
+fn finding_message<'a>(
     file: &'a FileReport,
     finding: &'a Finding,
     source: Option<&'a str>,
-) -> Vec<Group<'a>> {
+) -> Annotated<'a> {
     let level = match finding.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
     };
-    let message = match &finding.waived {
+    let title = match &finding.waived {
         Some(_) => std::borrow::Cow::Owned(format!("(waived) {}", finding.message)),
         None => std::borrow::Cow::Borrowed(finding.message.as_str()),
     };
-    let title = level.primary_title(message).id(finding.code.as_str());
-    let start = finding.location.start;
-    let mut group = match source.and_then(|text| {
-        line_window(
-            text,
-            finding.location.start.offset,
-            finding.location.end.offset,
-        )
-    }) {
-        Some((window, first_line, range)) => {
-            let mut annotation = AnnotationKind::Primary.span(range);
-            if let Some(label) = &finding.label {
-                annotation = annotation.label(label.as_str());
-            }
-            title.element(
-                Snippet::source(window)
-                    .line_start(first_line)
-                    .path(file.path.as_str())
-                    .annotation(annotation),
-            )
-        }
-        // An unreadable file has no text to show: the title alone says it (one line).
-        None if start.offset == 0 => return vec![Group::with_title(title)],
-        None => title.element(
-            Origin::path(file.path.as_str())
-                .line(start.line)
-                .char_column(start.column.saturating_sub(1)),
-        ),
-    };
+    let mut notes = Vec::new();
     if let Some(related) = &finding.related {
-        group = group.element(Level::NOTE.message(format!(
-            "first defined at {}:{}:{}",
-            file.path, related.start.line, related.start.column
-        )));
+        notes.push((
+            Level::NOTE,
+            format!(
+                "first defined at {}:{}:{}",
+                file.path, related.start.line, related.start.column
+            ),
+        ));
     }
     if let Some(help) = &finding.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+        notes.push((Level::HELP, help.clone()));
     }
     if let Some(waived) = &finding.waived {
         let o = &waived.origin;
@@ -198,12 +237,26 @@ fn finding_groups<'a>(
             .expires
             .as_deref()
             .map_or_else(String::new, |d| format!(" until {d}"));
-        group = group.element(Level::NOTE.message(format!(
-            "waived{until} by {}:{}:{}: {}",
-            o.path, o.location.start.line, o.location.start.column, waived.reason
-        )));
+        notes.push((
+            Level::NOTE,
+            format!(
+                "waived{until} by {}:{}:{}: {}",
+                o.path, o.location.start.line, o.location.start.column, waived.reason
+            ),
+        ));
     }
-    vec![group]
+    let start = finding.location.start;
+    Annotated {
+        level,
+        title,
+        code: finding.code.as_str(),
+        path: file.path.as_str(),
+        source,
+        span: (start.offset, finding.location.end.offset),
+        at: (start.line, start.column),
+        label: finding.label.as_deref(),
+        notes,
+    }
 }
 
 /// The line of `text` holding byte `start`, its 1-based number, and the range `start..end`

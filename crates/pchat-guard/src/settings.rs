@@ -83,14 +83,15 @@ impl<'a> Problems<'a> {
 
     /// Records a problem at `node`.
     pub fn push(&mut self, node: &Node, pointer: &str, message: String, help: Option<String>) {
-        let mut finding = Finding::of(
-            self.code,
-            message,
-            pointer.to_string(),
-            self.index.location(node.span),
+        self.findings.push(
+            Finding::of(
+                self.code,
+                message,
+                pointer.to_string(),
+                self.index.location(node.span),
+            )
+            .with_help(help),
         );
-        finding.help = help;
-        self.findings.push(finding);
     }
 
     /// The string field `name` of an object's `fields` under `pointer`, with its node; `None`

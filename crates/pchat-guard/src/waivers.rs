@@ -163,9 +163,10 @@ impl WaiverFile {
                 ),
                 Ok(()) => continue,
             };
-            let mut finding = pchat_guard_engine::Finding::of(code, message, pointer, location);
-            finding.help = Some(help.to_string());
-            findings.push(finding);
+            findings.push(
+                pchat_guard_engine::Finding::of(code, message, pointer, location)
+                    .with_help(Some(help.to_string())),
+            );
         }
         (!findings.is_empty()).then(|| FileReport {
             format_version: pchat_guard_engine::report::REPORT_FORMAT_VERSION,

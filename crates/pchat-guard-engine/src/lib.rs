@@ -212,12 +212,8 @@ impl Checker {
         }));
         let json = root.to_json();
         findings.extend(self.schema.validate(&json).into_iter().map(|v| {
-            let span = match root.lookup(&v.pointer) {
-                Some((_, Some(key_span))) if v.at_key => key_span,
-                Some((node, _)) => node.span,
-                None => root.span,
-            };
-            Finding::of(v.code, v.message, v.pointer, index.location(span))
+            let location = index.location(v.span(root));
+            Finding::of(v.code, v.message, v.pointer, location)
                 .with_label(v.label)
                 .with_help(v.help)
         }));

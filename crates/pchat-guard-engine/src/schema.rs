@@ -49,6 +49,18 @@ pub struct Violation {
     pub help: Option<String>,
 }
 
+impl Violation {
+    /// Where the violation is in the tree: the key of an unknown field, else the value at the
+    /// pointer (the whole document when the pointer names nothing).
+    pub fn span(&self, root: &crate::Node) -> crate::Span {
+        match root.lookup(&self.pointer) {
+            Some((_, Some(key_span))) if self.at_key => key_span,
+            Some((node, _)) => node.span,
+            None => root.span,
+        }
+    }
+}
+
 /// The compiled schema.
 pub struct Schema {
     document: Json,
@@ -66,10 +78,16 @@ impl std::fmt::Debug for Schema {
 }
 
 impl Schema {
-    /// Compiles the embedded schema.
+    /// Compiles the embedded manifest schema.
     pub fn embedded() -> Result<Schema, String> {
+        Schema::from_text(SCHEMA_TEXT)
+    }
+
+    /// Compiles a JSON Schema (draft 2020-12) whose violations are to be reported as the
+    /// manifest schema's are (hosts check their own settings files with it).
+    pub fn from_text(text: &str) -> Result<Schema, String> {
         let document: Json =
-            serde_json::from_str(SCHEMA_TEXT).map_err(|e| format!("schema is not JSON: {e}"))?;
+            serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
         let validator = jsonschema::draft202012::new(&document)
             .map_err(|e| format!("schema does not compile: {e}"))?;
         let mut refs = Vec::new();

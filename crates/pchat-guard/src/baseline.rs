@@ -7,11 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use pchat_guard_engine::value::{Value, push_pointer};
 use pchat_guard_engine::{Code, FileReport, Finding, Limits};
 use serde::{Deserialize, Serialize};
 
-use crate::settings::{self, Problems, Unusable, field};
+use crate::settings::{self, Problems, Unusable};
 use crate::waivers::normalize;
 
 /// Version of the baseline format.
@@ -23,6 +22,7 @@ pub struct Baseline {
     /// Format version, [`BASELINE_VERSION`].
     pub version: u64,
     /// The tool that wrote it.
+    #[serde(default)]
     pub tool: String,
     /// The recorded findings, sorted.
     pub findings: Vec<Entry>,
@@ -82,60 +82,37 @@ impl Baseline {
             .map_err(|e| format!("cannot encode the baseline: {e}"))
     }
 
-    /// Reads a baseline file; any problem (syntax, shape, version, a rule or code this run does
-    /// not know) makes it unusable, with every problem at its place.
+    /// Reads a baseline file; any problem (syntax, shape against `schemas/baseline.schema.json`,
+    /// a rule or code this run does not know) makes it unusable, with every problem at its place.
     pub fn load(path: &str, known: &[&str], limits: &Limits) -> Result<Baseline, Box<Unusable>> {
         let parsed = settings::parse(path, limits)?;
-        let mut problems = Problems::new(&parsed.text, Code::BaselineFile);
+        let mut problems = Problems::new(&parsed, Code::BaselineFile);
+        let json = problems.validate(settings::BASELINE_SCHEMA);
         let mut findings = Vec::new();
-        let mut version = 0;
-        if let Some(top) = problems.object(
-            &parsed.root,
-            "",
-            "a baseline",
-            &["version", "findings"],
-            &["tool"],
-        ) {
-            if let Some(node) = field(&top, "version") {
-                match &node.value {
-                    Value::Number(n) if n.as_u64() == Some(BASELINE_VERSION) => {
-                        version = BASELINE_VERSION;
-                    }
-                    _ => problems.push(
-                        node,
-                        "/version",
-                        format!("this baseline format is not version {BASELINE_VERSION}"),
-                        Some(
-                            "write the baseline again with `--write-baseline` of this version"
-                                .to_string(),
-                        ),
-                    ),
-                }
+        for (i, mut entry) in problems.sound_items::<Entry>(&json, "/findings") {
+            let rule = entry.rule.as_str();
+            if known.contains(&rule) {
+                entry.file = normalize(&entry.file);
+                findings.push(entry);
+                continue;
             }
-            if let Some(node) = field(&top, "tool") {
-                problems.string(node, "/tool", "tool");
-            }
-            if let Some(node) = field(&top, "findings") {
-                match &node.value {
-                    Value::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            let pointer = format!("/findings/{i}");
-                            findings.extend(read_entry(item, &pointer, known, &mut problems));
-                        }
-                    }
-                    _ => problems.push(
-                        node,
-                        "/findings",
-                        "`findings` must be a list".to_string(),
-                        None,
-                    ),
-                }
-            }
+            let help = match pchat_guard_engine::schema::did_you_mean(rule, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "`pchat-guard rules` lists the rules of the pack".to_string(),
+            };
+            problems.push(
+                &format!("/findings/{i}/rule"),
+                format!(
+                    "the baseline records `{rule}`, which is neither a rule of the pack nor a `PCG-*` code"
+                ),
+                Some(help),
+            );
         }
         if problems.findings.is_empty() {
+            findings.sort();
             Ok(Baseline {
-                version,
-                tool: "pchat-guard".to_string(),
+                version: BASELINE_VERSION,
+                tool: json["tool"].as_str().unwrap_or("pchat-guard").to_string(),
                 findings,
             })
         } else {
@@ -173,49 +150,4 @@ impl Baseline {
         }
         removed
     }
-}
-
-/// One entry of a baseline, or `None` with its problems recorded.
-fn read_entry(
-    item: &pchat_guard_engine::Node,
-    pointer: &str,
-    known: &[&str],
-    problems: &mut Problems<'_>,
-) -> Option<Entry> {
-    let fields = problems.object(
-        item,
-        pointer,
-        "a baseline entry",
-        &["rule", "file", "pointer", "fingerprint"],
-        &[],
-    )?;
-    let mut text = |name: &str| problems.string_field(&fields, pointer, name);
-    let (rule, file, at, print) = (
-        text("rule"),
-        text("file"),
-        text("pointer"),
-        text("fingerprint"),
-    );
-    let ((rule, rule_node), (file, _), (at, _), (print, _)) = (rule?, file?, at?, print?);
-    if !known.contains(&rule.as_str()) {
-        let help = match pchat_guard_engine::schema::did_you_mean(&rule, known.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => "`pchat-guard rules` lists the rules of the pack".to_string(),
-        };
-        problems.push(
-            rule_node,
-            &push_pointer(pointer, "rule"),
-            format!(
-                "the baseline records `{rule}`, which is neither a rule of the pack nor a `PCG-*` code"
-            ),
-            Some(help),
-        );
-        return None;
-    }
-    Some(Entry {
-        rule,
-        file: normalize(&file),
-        pointer: at,
-        fingerprint: print,
-    })
 }

@@ -32,8 +32,8 @@ enum Command {
         #[arg(long)]
         js_out: Option<PathBuf>,
     },
-    /// Print the manifest JSON Schema.
-    Schema,
+    /// Print a JSON Schema: of manifests (default), waiver files, baselines or JSON reports.
+    Schema(commands::schema::SchemaArgs),
     /// Print what the module says of itself (versions, rules, codes, schema) as JSON.
     Describe(commands::HostArgs),
     /// Compile a rule directory into a self-contained module (the embedded evaluator plus the
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         match Cli::parse().command {
             Command::Check(args) => commands::check::run(args),
             Command::Module { out, js_out } => commands::module::run(&out, js_out.as_deref()),
-            Command::Schema => commands::schema::run(),
+            Command::Schema(args) => commands::schema::run(&args),
             Command::Describe(args) => commands::describe::run(&args),
             Command::Test(args) => commands::policy_test::run(&args),
             Command::Compile {

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// Version of the JSON report of a run.
 pub const RUN_REPORT_VERSION: u32 = 1;
 
+/// The JSON Schema of [`RunReport`] (`pchat-guard schema report`).
+pub const REPORT_SCHEMA: &str = include_str!("../../../schemas/report.schema.json");
+
 /// The report of one run over any number of files (`--format json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReport {

@@ -2,7 +2,8 @@
 //! problem: each problem becomes a finding of the file's own report, so it is shown, and fails
 //! the run with exit 2, like any input that cannot be used.
 
-use pchat_guard_engine::value::{Node, Value, push_pointer};
+use pchat_guard_engine::schema::Schema;
+use pchat_guard_engine::value::Node;
 use pchat_guard_engine::{Code, FileReport, Finding, InputFormat, Limits, LineIndex};
 
 /// A settings file read and parsed, or the report saying why it could not be.
@@ -58,120 +59,93 @@ pub fn parse(path: &str, limits: &Limits) -> Result<Parsed, Box<Unusable>> {
     }
 }
 
+/// The schema of waiver files (`pchat-guard schema waivers` prints it, for editors).
+pub const WAIVERS_SCHEMA: &str = include_str!("../../../schemas/waivers.schema.json");
+
+/// The schema of baseline files.
+pub const BASELINE_SCHEMA: &str = include_str!("../../../schemas/baseline.schema.json");
+
 /// Problems found in a settings file, each at its place.
 pub struct Problems<'a> {
     index: LineIndex<'a>,
+    root: &'a Node,
     code: Code,
     /// The findings so far.
     pub findings: Vec<Finding>,
 }
 
 impl<'a> Problems<'a> {
-    /// Collects problems of `text`, all under one code.
-    pub fn new(text: &'a str, code: Code) -> Problems<'a> {
+    /// Collects problems of a parsed file, all under one code.
+    pub fn new(parsed: &'a Parsed, code: Code) -> Problems<'a> {
         Problems {
-            index: LineIndex::new(text),
+            index: LineIndex::new(&parsed.text),
+            root: &parsed.root,
             code,
             findings: Vec::new(),
         }
     }
 
-    /// Where `node` is in the file.
-    pub fn location(&self, node: &Node) -> pchat_guard_engine::Location {
-        self.index.location(node.span)
+    /// Where the value at `pointer` is in the file (the whole file when nothing is there).
+    pub fn location(&self, pointer: &str) -> pchat_guard_engine::Location {
+        let span = self
+            .root
+            .lookup(pointer)
+            .map_or(self.root.span, |(n, _)| n.span);
+        self.index.location(span)
     }
 
-    /// Records a problem at `node`.
-    pub fn push(&mut self, node: &Node, pointer: &str, message: String, help: Option<String>) {
-        self.findings.push(
-            Finding::of(
-                self.code,
-                message,
-                pointer.to_string(),
-                self.index.location(node.span),
-            )
-            .with_help(help),
-        );
+    /// Records a problem at the value at `pointer`.
+    pub fn push(&mut self, pointer: &str, message: String, help: Option<String>) {
+        let location = self.location(pointer);
+        self.findings
+            .push(Finding::of(self.code, message, pointer.to_string(), location).with_help(help));
     }
 
-    /// The string field `name` of an object's `fields` under `pointer`, with its node; `None`
-    /// when absent, or not a string (reported).
-    pub fn string_field<'n>(
-        &mut self,
-        fields: &[(&str, &'n Node)],
+    /// Checks the file against its JSON Schema (shape, types, unknown and missing fields,
+    /// sizes), recording every violation at its place; returns the file as JSON.
+    pub fn validate(&mut self, schema: &str) -> serde_json::Value {
+        let json = self.root.to_json();
+        match Schema::from_text(schema) {
+            Ok(schema) => {
+                for v in schema.validate(&json) {
+                    let location = self.index.location(v.span(self.root));
+                    self.findings.push(
+                        Finding::of(self.code, v.message, v.pointer, location)
+                            .with_label(v.label)
+                            .with_help(v.help),
+                    );
+                }
+            }
+            Err(e) => self.push("", format!("the file's schema cannot be used: {e}"), None),
+        }
+        json
+    }
+
+    /// Whether a problem was recorded at `pointer` or below it.
+    pub fn flawed(&self, pointer: &str) -> bool {
+        self.findings.iter().any(|f| {
+            f.pointer
+                .strip_prefix(pointer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
+    /// The items of the list at `pointer` in `json` that the schema found nothing wrong with,
+    /// read as `T` with their index, so that what the schema cannot check is checked for them
+    /// too and every problem of a file is reported at once.
+    pub fn sound_items<T: serde::de::DeserializeOwned>(
+        &self,
+        json: &serde_json::Value,
         pointer: &str,
-        name: &str,
-    ) -> Option<(String, &'n Node)> {
-        let node = field(fields, name)?;
-        self.string(node, &push_pointer(pointer, name), name)
-            .map(|s| (s.to_string(), node))
-    }
-
-    /// The fields of an object, after reporting unknown and missing ones; `None` (reported) when
-    /// `node` is not an object.
-    pub fn object<'n>(
-        &mut self,
-        node: &'n Node,
-        pointer: &str,
-        what: &str,
-        required: &[&str],
-        optional: &[&str],
-    ) -> Option<Vec<(&'n str, &'n Node)>> {
-        let Value::Object(entries) = &node.value else {
-            self.push(node, pointer, format!("{what} must be an object"), None);
-            return None;
-        };
-        let known = || required.iter().chain(optional).copied();
-        let mut fields = Vec::new();
-        for entry in entries {
-            let at = push_pointer(pointer, &entry.key);
-            if known().any(|k| k == entry.key) {
-                fields.push((entry.key.as_str(), &entry.value));
-            } else {
-                let key = Node {
-                    value: Value::Null,
-                    span: entry.key_span,
-                };
-                let help = match pchat_guard_engine::schema::did_you_mean(&entry.key, known()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "the fields of {what} are {}",
-                        known()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                };
-                self.push(
-                    &key,
-                    &at,
-                    format!("unknown field `{}` in {what}", entry.key),
-                    Some(help),
-                );
-            }
-        }
-        for name in required {
-            if !fields.iter().any(|(k, _)| k == name) {
-                self.push(
-                    node,
-                    pointer,
-                    format!("{what} has no `{name}`"),
-                    Some(format!("add `{name}`")),
-                );
-            }
-        }
-        Some(fields)
-    }
-
-    /// The string at `node`, or a reported problem.
-    pub fn string<'n>(&mut self, node: &'n Node, pointer: &str, field: &str) -> Option<&'n str> {
-        match node.as_str() {
-            Some(s) => Some(s),
-            None => {
-                self.push(node, pointer, format!("`{field}` must be a string"), None);
-                None
-            }
-        }
+    ) -> Vec<(usize, T)> {
+        let items = json.pointer(pointer).and_then(serde_json::Value::as_array);
+        items
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter(|(i, _)| !self.flawed(&format!("{pointer}/{i}")))
+            .filter_map(|(i, item)| Some((i, serde_json::from_value(item.clone()).ok()?)))
+            .collect()
     }
 
     /// The report of the file: unusable (exit 2) when any problem was found.
@@ -187,9 +161,4 @@ impl<'a> Problems<'a> {
             coverage: None,
         }
     }
-}
-
-/// The field named `name` among `fields`.
-pub fn field<'n>(fields: &[(&str, &'n Node)], name: &str) -> Option<&'n Node> {
-    fields.iter().find(|(k, _)| *k == name).map(|(_, n)| *n)
 }

@@ -18,10 +18,7 @@ use pchat_guard_engine::value::push_pointer;
 use pchat_guard_engine::waiver::{self, Date, ExternalWaiver, WaiverOrigin};
 use pchat_guard_engine::{Code, FileReport, InputFormat, Limits, Location};
 
-use crate::settings::{self, Problems, Unusable, field};
-
-/// The most waivers one file may hold: each is matched against every finding of every file.
-pub const MAX_WAIVERS: usize = 10_000;
+use crate::settings::{self, Problems, Unusable};
 
 /// A waiver file, read and checked.
 pub struct WaiverFile {
@@ -50,58 +47,28 @@ pub fn normalize(path: &str) -> String {
 }
 
 impl WaiverFile {
-    /// Reads a waiver file; any problem (syntax, unknown field, a rule that is not in `rules`, a
-    /// bad date or glob) makes it unusable, with every problem at its place.
+    /// Reads a waiver file; any problem (syntax, shape against `schemas/waivers.schema.json`, a
+    /// rule that is not in `rules`, a bad date or glob) makes it unusable, with every problem at
+    /// its place.
     pub fn load(path: &str, rules: &[&str], limits: &Limits) -> Result<WaiverFile, Box<Unusable>> {
         let parsed = settings::parse(path, limits)?;
-        let format = parsed.format;
-        let mut problems = Problems::new(&parsed.text, Code::WaiverFile);
+        let mut problems = Problems::new(&parsed, Code::WaiverFile);
         let mut entries = Vec::new();
-        if let Some(top) = problems.object(&parsed.root, "", "a waiver file", &["waivers"], &[]) {
-            match field(&top, "waivers").map(|n| (n, &n.value)) {
-                Some((node, pchat_guard_engine::value::Value::Array(items)))
-                    if items.len() > MAX_WAIVERS =>
-                {
-                    problems.push(
-                        node,
-                        "/waivers",
-                        format!(
-                            "the file has {} waivers, more than the limit of {MAX_WAIVERS}",
-                            items.len()
-                        ),
-                        Some(
-                            "split the waivers over several files (`--waivers` may be repeated)"
-                                .to_string(),
-                        ),
-                    );
-                }
-                Some((_, pchat_guard_engine::value::Value::Array(items))) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let pointer = format!("/waivers/{i}");
-                        if let Some(entry) = read_entry(item, &pointer, path, rules, &mut problems)
-                        {
-                            entries.push(entry);
-                        }
-                    }
-                }
-                Some((node, _)) => problems.push(
-                    node,
-                    "/waivers",
-                    "`waivers` must be a list of waivers".to_string(),
-                    None,
-                ),
-                None => {}
-            }
+        let json = problems.validate(settings::WAIVERS_SCHEMA);
+        let items = json.get("waivers").and_then(serde_json::Value::as_array);
+        for (i, item) in items.into_iter().flatten().enumerate() {
+            let pointer = format!("/waivers/{i}");
+            entries.extend(read_entry(item, &pointer, path, rules, &mut problems));
         }
         if problems.findings.is_empty() {
             Ok(WaiverFile {
                 path: path.to_string(),
+                format: parsed.format,
                 text: parsed.text,
-                format,
                 entries,
             })
         } else {
-            let report = problems.into_report(path, format);
+            let report = problems.into_report(path, parsed.format);
             Err(Box::new(Unusable {
                 report,
                 text: Some(parsed.text),
@@ -179,76 +146,72 @@ impl WaiverFile {
     }
 }
 
+/// One waiver of the file, or `None` with its problems recorded. The schema has checked its
+/// shape; this checks, on every field that is a string, what the schema cannot say (the rule is
+/// in the pack, the target is a pointer or an id, the reason says something, the date exists,
+/// the glob is one), so that every problem of a waiver is reported at once.
 fn read_entry(
-    item: &pchat_guard_engine::Node,
+    item: &serde_json::Value,
     pointer: &str,
     path: &str,
     rules: &[&str],
     problems: &mut Problems<'_>,
 ) -> Option<Entry> {
-    let fields = problems.object(
-        item,
-        pointer,
-        "a waiver",
-        &["rule", "target", "reason"],
-        &["expires", "file"],
-    )?;
-    let mut text = |name: &str| problems.string_field(&fields, pointer, name);
-    let rule = text("rule");
-    let target = text("target");
-    let reason = text("reason");
-    let expires = text("expires");
-    let file = text("file");
-    let (rule, rule_node) = rule?;
-    if let Some((message, help)) = waiver::rule_problem(&rule, rules) {
-        problems.push(
-            rule_node,
-            &push_pointer(pointer, "rule"),
-            message,
-            Some(help),
-        );
+    let at = |field: &str| push_pointer(pointer, field);
+    // A field the schema already found wrong is not checked again.
+    let sound = |name: &str| {
+        (!problems.flawed(&at(name)))
+            .then(|| item.get(name).and_then(serde_json::Value::as_str))
+            .flatten()
+    };
+    let (rule, target, reason, expires, glob) = (
+        sound("rule"),
+        sound("target"),
+        sound("reason"),
+        sound("expires"),
+        sound("file"),
+    );
+    if let Some((message, help)) = rule.and_then(|r| waiver::rule_problem(r, rules)) {
+        problems.push(&at("rule"), message, Some(help));
     }
-    let (target, target_node) = target?;
+    let target = target.unwrap_or_default();
     if !target.is_empty() && !target.starts_with('/') && target.contains('/') {
         problems.push(
-            target_node,
-            &push_pointer(pointer, "target"),
+            &at("target"),
             format!("`{target}` is neither a JSON pointer nor an entity id"),
             Some("a pointer starts with `/`, such as `/persistent_chat_pools/0`".to_string()),
         );
     }
-    let (reason, reason_node) = reason?;
-    if reason.trim().is_empty() {
+    if reason.is_some_and(|r| r.trim().is_empty()) {
         problems.push(
-            reason_node,
-            &push_pointer(pointer, "reason"),
+            &at("reason"),
             "the reason is empty".to_string(),
             Some("say why the finding is accepted, and who accepted it".to_string()),
         );
     }
-    let mut expires_at = problems.location(item);
-    if let Some((date, node)) = &expires {
-        expires_at = problems.location(node);
-        if let Err(e) = Date::parse(date) {
-            problems.push(
-                node,
-                &push_pointer(pointer, "expires"),
-                e,
-                Some("write the last day the waiver applies, as YYYY-MM-DD".to_string()),
-            );
+    let expires_at = match expires {
+        Some(date) => {
+            if let Err(e) = Date::parse(date) {
+                problems.push(
+                    &at("expires"),
+                    e,
+                    Some("write the last day the waiver applies, as YYYY-MM-DD".to_string()),
+                );
+            }
+            problems.location(&at("expires"))
         }
-    }
-    let file = match file {
+        None => problems.location(pointer),
+    };
+    let file = match glob {
         None => None,
-        Some((pattern, node)) => match GlobBuilder::new(&normalize(&pattern))
+        Some(pattern) => match GlobBuilder::new(&normalize(pattern))
             .literal_separator(true)
             .build()
         {
             Ok(glob) => Some(glob.compile_matcher()),
             Err(e) => {
                 problems.push(
-                    node,
-                    &push_pointer(pointer, "file"),
+                    &at("file"),
                     format!("`{pattern}` is not a valid glob: {}", e.kind()),
                     Some("`*` matches within a folder, `**` across folders".to_string()),
                 );
@@ -256,17 +219,21 @@ fn read_entry(
             }
         },
     };
+    if problems.flawed(pointer) {
+        return None;
+    }
+    let owned = |text: Option<&str>| text.unwrap_or_default().to_string();
     Some(Entry {
         file,
         waiver: ExternalWaiver {
-            rule,
-            target,
-            reason,
-            expires: expires.map(|(d, _)| d),
+            rule: owned(rule),
+            target: target.to_string(),
+            reason: owned(reason),
+            expires: expires.map(str::to_string),
             origin: Some(WaiverOrigin {
                 path: path.to_string(),
                 pointer: pointer.to_string(),
-                location: problems.location(item),
+                location: problems.location(pointer),
             }),
         },
         expires_at,

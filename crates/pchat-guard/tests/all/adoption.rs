@@ -359,12 +359,13 @@ fn a_bad_waiver_file_exits_two_with_every_problem_located_and_still_checks_the_r
         "error[PCG-WAIVER-FILE]: the waiver names `PCHAT-FS-01`, which is not a rule of the pack",
         "--> tests/fixtures/waivers/bad-waivers.yaml:2:11",
         "did you mean `PCHAT-FS-001`?",
-        "unknown field `expire` in a waiver",
+        "unknown field `expire`",
+        "expected at least 1 character for `reason`",
         "`2027-02-29` is not a day of that month",
         "`[unclosed` is not a valid glob",
-        "`rule` must be a string",
-        "a waiver has no `reason`",
-        "a waiver must be an object",
+        "expected a string for `rule`, found the number `5`",
+        "missing required field `reason`",
+        "expected an object",
         "error[PCG-SYNTAX]",
         "--> tests/fixtures/waivers/bad-syntax-waivers.json:3:",
         // The manifest was still checked and reported.
@@ -394,7 +395,8 @@ fn a_bad_waiver_file_exits_two_with_every_problem_located_and_still_checks_the_r
     ]));
     assert_eq!(code, 2);
     assert!(
-        stdout.contains("the file has 10001 waivers, more than the limit of 10000"),
+        stdout.contains("expected at most 10000 items for `waivers`, found 10001")
+            && stdout.contains("--waivers` may be repeated"),
         "{stdout}"
     );
 }
@@ -518,12 +520,12 @@ fn a_bad_baseline_exits_two_with_its_problems_located() {
     ]));
     assert_eq!(code, 2, "{stderr}");
     for expected in [
-        "error[PCG-BASELINE-FILE]: this baseline format is not version 1",
+        "error[PCG-BASELINE-FILE]: `2` is not an allowed value for `version`",
         "--> tests/fixtures/waivers/bad-baseline.json:2:14",
         "the baseline records `PCHAT-HA-009`",
-        "a baseline entry has no `fingerprint`",
-        "`fingerprint` must be a string",
-        "unknown field `line` in a baseline entry",
+        "missing required field `fingerprint`",
+        "expected a string for `fingerprint`, found the number `7`",
+        "unknown field `line`",
     ] {
         assert!(
             stdout.contains(expected),

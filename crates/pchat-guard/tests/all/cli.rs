@@ -265,6 +265,48 @@ fn schema_and_describe_print_json() {
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
+    // Every file pchat-guard reads or writes has its schema, and examples fit theirs.
+    let baseline = crate::support::scratch("schema-baseline").join("baseline.json");
+    let (code, _, stderr) = outcome(&cli(&[
+        "check",
+        "--write-baseline",
+        &baseline.display().to_string(),
+        "tests/fixtures/waivers/waived.yaml",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let baseline = baseline.display().to_string();
+    for (kind, example) in [
+        (
+            "topology",
+            "examples/topologies/stretched-high-bandwidth.yaml",
+        ),
+        ("waivers", "tests/fixtures/waivers/team-waivers.yaml"),
+        ("baseline", baseline.as_str()),
+        ("report", ""),
+    ] {
+        let (code, stdout, stderr) = outcome(&cli(&["schema", kind]));
+        assert_eq!(code, 0, "{stderr}");
+        let schema: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+        assert!(
+            schema["$id"]
+                .as_str()
+                .is_some_and(|id| id.ends_with(&format!("/{kind}.schema.json"))),
+            "{kind}: {stdout}"
+        );
+        if example.is_empty() {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(crate::support::root().join(example)).unwrap_or_default();
+        let node = pchat_guard_engine::parse::parse_yaml(&text, &Default::default())
+            .unwrap_or_else(|e| panic!("{example}: {e:?}"));
+        let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(&node.to_json())
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{example}: {errors:?}");
+    }
     let (code, stdout, _) = outcome(&cli(&["describe"]));
     assert_eq!(code, 0);
     let described: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();

@@ -112,7 +112,11 @@ impl Baseline {
             findings.sort();
             Ok(Baseline {
                 version: BASELINE_VERSION,
-                tool: json["tool"].as_str().unwrap_or("pchat-guard").to_string(),
+                tool: json
+                    .get("tool")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("pchat-guard")
+                    .to_string(),
                 findings,
             })
         } else {

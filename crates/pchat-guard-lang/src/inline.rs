@@ -5,6 +5,7 @@
 use pchat_guard_engine::ir::{self, Expr, Lit};
 
 use crate::check::{Checker, did_you_mean};
+use crate::joins::mentions;
 use crate::resolve::Binding;
 use crate::syntax::{E, PredDecl, Span};
 use crate::types::Ty;
@@ -101,7 +102,8 @@ impl<'a> Checker<'a> {
             );
             return (Expr::Lit(Lit::None), Ty::Unknown);
         }
-        // Inline: bind each parameter to a fresh slot through `let`-like substitution.
+        // Inline: each parameter gets a fresh slot, and the body is checked with the types of
+        // the arguments.
         let mut substitutions = Vec::new();
         for (arg, (param, _)) in args.iter().zip(&pred.params) {
             let (ir, ty) = self.expr(arg);
@@ -131,13 +133,42 @@ impl<'a> Checker<'a> {
         let body = slots
             .into_iter()
             .rev()
-            .fold(body, |body, (slot, arg)| substitute(body, slot, &arg));
+            .fold(body, |body, (slot, arg)| bind_argument(body, slot, arg));
         (body, ty)
     }
 }
 
-/// Replaces `Var(slot)` with `arg` (helper inlining).
-fn substitute(expr: Expr, slot: u32, arg: &Expr) -> Expr {
+/// Puts a helper's argument in place of its parameter's slot in the inlined body, so that it
+/// is evaluated once: a value that is only read (a literal, a variable, the manifest or one of
+/// its top-level fields) is written at each use; anything computed is bound once with
+/// `Expr::Let`; an argument the body does not use is left out (it has no effect: see
+/// `ir::Expr::Let` for dangling references).
+fn bind_argument(body: Expr, slot: u32, arg: Expr) -> Expr {
+    if is_read(&arg) {
+        substitute(body, slot, &arg)
+    } else if !mentions(&body, slot) {
+        body
+    } else {
+        Expr::Let {
+            slot,
+            value: Box::new(arg),
+            body: Box::new(body),
+        }
+    }
+}
+
+/// Whether an expression only reads a value, at the cost of reading a slot.
+fn is_read(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(_) | Expr::Var(_) | Expr::Root => true,
+        Expr::Field(object, _) => **object == Expr::Root,
+        _ => false,
+    }
+}
+
+/// Replaces `Var(slot)` with `arg`: a helper's argument in its body, or a `let` that the join
+/// optimisation looks through.
+pub(crate) fn substitute(expr: Expr, slot: u32, arg: &Expr) -> Expr {
     let s = |e: Box<Expr>| Box::new(substitute(*e, slot, arg));
     match expr {
         Expr::Var(v) if v == slot => arg.clone(),
@@ -178,6 +209,15 @@ fn substitute(expr: Expr, slot: u32, arg: &Expr) -> Expr {
             args.into_iter().map(|e| substitute(e, slot, arg)).collect(),
         ),
         Expr::If(c, a, b) => Expr::If(s(c), s(a), s(b)),
+        Expr::Let {
+            slot: bound,
+            value,
+            body,
+        } => Expr::Let {
+            slot: bound,
+            value: s(value),
+            body: s(body),
+        },
         Expr::Format(t) => Expr::Format(ir::Template {
             parts: t
                 .parts

@@ -3,7 +3,9 @@
 //! `e in x.list`) becomes an [`Expr::Join`], answered from an index built once per check.
 //! A join answers exactly as the scan it replaces (see `ir::Expr::Join`).
 
-use pchat_guard_engine::ir::{self, CmpOp, Expr, Lit, QuantKind};
+use pchat_guard_engine::ir::{self, CmpOp, Expr, QuantKind};
+
+use crate::inline::substitute;
 
 /// Whether an expression reads a slot.
 pub(crate) fn mentions(expr: &Expr, slot: u32) -> bool {
@@ -26,6 +28,7 @@ pub(crate) fn mentions(expr: &Expr, slot: u32) -> bool {
             .any(|p| matches!(p, ir::Part::Expr(e) if mentions(e, slot))),
         Expr::Quant { source, body, .. } => mentions(source, slot) || mentions(body, slot),
         Expr::Join { key, body, .. } => mentions(key, slot) || mentions(body, slot),
+        Expr::Let { value, body, .. } => mentions(value, slot) || mentions(body, slot),
     }
 }
 
@@ -43,6 +46,12 @@ pub(crate) fn var_path(expr: &Expr, slot: u32) -> Option<Vec<String>> {
 }
 
 /// Lowers `C.any/count/filter(x, x.k == e and rest)` over a top-level collection to a join.
+///
+/// The condition is read through the `let`s of inlined helpers: a `let` of a field path of `x`
+/// is put back in place (reading a field is as cheap as reading a slot), and a `let` whose value
+/// does not read `x` is moved out of the quantifier (its value is the same for every item; see
+/// `ir::Expr::Let` for why this answers the same). When no join is found the quantifier is
+/// left as it was.
 pub fn lower_join(expr: Expr) -> Expr {
     let Expr::Quant {
         kind,
@@ -68,10 +77,9 @@ pub fn lower_join(expr: Expr) -> Expr {
             };
         }
     };
-    let mut conjuncts = match *body {
-        Expr::And(items) => items,
-        other => vec![other],
-    };
+    let mut hoisted = Vec::new();
+    let mut conjuncts = Vec::new();
+    flatten((*body).clone(), slot, &mut hoisted, &mut conjuncts);
     // The conjunct to index on: `x.k == e`, or `e in x.list`, with `e` free of `x`; one whose
     // key is computed (another entity's field) before one whose key is a literal, which
     // usually matches many items (`f.edition == "enterprise"`).
@@ -96,29 +104,61 @@ pub fn lower_join(expr: Expr) -> Expr {
         .or_else(|| candidates.first())
         .cloned();
     let Some((key_path, key)) = chosen else {
-        let body = if conjuncts.len() == 1 {
-            conjuncts.pop().unwrap_or(Expr::Lit(Lit::Bool(true)))
-        } else {
-            Expr::And(conjuncts)
-        };
         return Expr::Quant {
             kind,
             slot,
             source,
-            body: Box::new(body),
+            body,
         };
     };
-    let body = if conjuncts.len() == 1 {
-        conjuncts.pop().unwrap_or(Expr::Lit(Lit::Bool(true)))
-    } else {
-        Expr::And(conjuncts)
+    let body = match <[Expr; 1]>::try_from(conjuncts) {
+        Ok([only]) => only,
+        Err(conjuncts) => Expr::And(conjuncts),
     };
-    Expr::Join {
+    let join = Expr::Join {
         kind,
         slot,
         collection,
         key_path,
         key: Box::new(key),
         body: Box::new(body),
+    };
+    hoisted
+        .into_iter()
+        .rev()
+        .fold(join, |body, (bound, value)| Expr::Let {
+            slot: bound,
+            value: Box::new(value),
+            body: Box::new(body),
+        })
+}
+
+/// The conjuncts of a condition on the item in `slot`, read through nested `and`s and the
+/// `let`s of inlined helpers: a `let` of a field path of the item is substituted; one whose
+/// value does not read the item goes to `hoisted` (outermost first); any other `let` is a
+/// conjunct as it stands.
+fn flatten(expr: Expr, slot: u32, hoisted: &mut Vec<(u32, Expr)>, out: &mut Vec<Expr>) {
+    match expr {
+        Expr::And(items) => {
+            for item in items {
+                flatten(item, slot, hoisted, out);
+            }
+        }
+        Expr::Let {
+            slot: bound,
+            value,
+            body,
+        } if var_path(&value, slot).is_some() => {
+            flatten(substitute(*body, bound, &value), slot, hoisted, out);
+        }
+        Expr::Let {
+            slot: bound,
+            value,
+            body,
+        } if !mentions(&value, slot) => {
+            hoisted.push((bound, *value));
+            flatten(*body, slot, hoisted, out);
+        }
+        other => out.push(other),
     }
 }

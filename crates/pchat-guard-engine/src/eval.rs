@@ -870,4 +870,45 @@ mod tests {
         evaluator.eval(&unread, &mut env);
         assert!(evaluator.take_dangling());
     }
+
+    fn arith(op: ArithOp, a: i64, b: i64) -> Option<i64> {
+        let root = parse_json("{}", &Limits::default()).unwrap();
+        let expr = Expr::Arith(op, lit(a), lit(b));
+        match Evaluator::new(&root).eval(&expr, &mut []) {
+            Val::Int(i) => Some(i),
+            Val::None => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn arithmetic_is_checked_and_gives_absence_on_overflow() {
+        assert_eq!(arith(ArithOp::Add, 2, 3), Some(5));
+        assert_eq!(arith(ArithOp::Sub, 2, 3), Some(-1));
+        assert_eq!(arith(ArithOp::Mul, -4, 3), Some(-12));
+        assert_eq!(arith(ArithOp::Add, i64::MAX, 0), Some(i64::MAX));
+        assert_eq!(arith(ArithOp::Add, i64::MAX, 1), None);
+        assert_eq!(arith(ArithOp::Sub, i64::MIN, 1), None);
+        assert_eq!(arith(ArithOp::Sub, 0, i64::MIN), None);
+        assert_eq!(arith(ArithOp::Mul, i64::MAX, 2), None);
+        assert_eq!(arith(ArithOp::Mul, i64::MIN, -1), None);
+    }
+
+    #[test]
+    fn arithmetic_on_anything_but_integers_is_absent() {
+        let root = parse_json(r#"{"f": 1.5, "i": 2}"#, &Limits::default()).unwrap();
+        let field = |name: &str| Box::new(Expr::Field(Box::new(Expr::Root), name.into()));
+        let mut evaluator = Evaluator::new(&root);
+        let with_int = Expr::Arith(ArithOp::Add, field("i"), lit(1));
+        assert_eq!(evaluator.eval(&with_int, &mut []).as_int(), Some(3));
+        for operand in [
+            field("f"),
+            field("missing"),
+            Box::new(Expr::Lit(Lit::Str("1".into()))),
+            Box::new(Expr::Lit(Lit::None)),
+        ] {
+            let expr = Expr::Arith(ArithOp::Add, operand, lit(1));
+            assert!(matches!(evaluator.eval(&expr, &mut []), Val::None));
+        }
+    }
 }

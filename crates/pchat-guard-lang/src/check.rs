@@ -671,16 +671,18 @@ impl<'a> Checker<'a> {
             BinOp::Add | BinOp::Sub | BinOp::Mul => {
                 let (a, a_ty) = self.expr(lhs);
                 let (b, b_ty) = self.expr(rhs);
+                // Integers only: the evaluator's arithmetic is on integers, and gives absence
+                // for anything else, which would silently make a condition false.
                 for (ty, e) in [(&a_ty, lhs), (&b_ty, rhs)] {
-                    if !matches!(ty, Ty::Int(_) | Ty::Num | Ty::Unknown) {
+                    if !matches!(ty, Ty::Int(_) | Ty::Unknown) {
                         self.sink
                             .error(
                                 "PCL004",
                                 file,
                                 e.span,
-                                format!("arithmetic needs numbers, found {}", describe(ty)),
+                                format!("arithmetic needs integers, found {}", describe(ty)),
                             )
-                            .label("not a number");
+                            .label("not an integer");
                     }
                 }
                 let arith = match op {

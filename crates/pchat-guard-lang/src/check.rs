@@ -86,6 +86,15 @@ impl<'a> Checker<'a> {
         ir::Template { parts }
     }
 
+    /// The number of errors reported so far.
+    pub(crate) fn errors(&self) -> usize {
+        self.sink
+            .items
+            .iter()
+            .filter(|d| d.level == crate::diagnostic::Level::Error)
+            .count()
+    }
+
     /// Checks a condition: a boolean (or unknown) expression.
     pub(crate) fn condition(&mut self, e: &E, what: &str) -> Expr {
         let (expr, ty) = self.expr(e);
@@ -106,7 +115,6 @@ impl<'a> Checker<'a> {
     pub fn expr(&mut self, e: &E) -> (Expr, Ty) {
         let file = self.file;
         match &e.kind {
-            EK::Error => (Expr::Lit(Lit::None), Ty::Unknown),
             EK::Int(n) => (Expr::Lit(Lit::Int(*n)), Ty::Int(IntDomain::ANY)),
             EK::Str(s) => (Expr::Lit(Lit::Str(s.clone())), plain_str()),
             EK::Bool(b) => (Expr::Lit(Lit::Bool(*b)), Ty::Bool),
@@ -316,13 +324,45 @@ impl<'a> Checker<'a> {
             }
             EK::Name(name) => self.helper(name, callee.span, args, span),
             EK::Field(receiver, method, method_span) => {
+                let errors_before = self.errors();
                 let (receiver_ir, receiver_ty) = self.expr(receiver);
                 match receiver_ty {
                     Ty::List(item) => {
                         self.list_method(receiver, receiver_ir, *item, method, *method_span, args)
                     }
                     Ty::Str { .. } => self.str_method(receiver_ir, method, *method_span, args),
-                    Ty::Unknown => (Expr::Lit(Lit::None), Ty::Unknown),
+                    // Of no known type (a schema node without one, a parameter of a helper no
+                    // rule calls, an item of an empty list, or after an error): string and list
+                    // methods have distinct names, so the name says which one is meant. Lowering
+                    // it to `none` instead would make the rule silently never fire.
+                    Ty::Unknown if METHODS_STR.contains(&method.as_str()) => {
+                        self.str_method(receiver_ir, method, *method_span, args)
+                    }
+                    Ty::Unknown if METHODS_LIST.contains(&method.as_str()) => self.list_method(
+                        receiver,
+                        receiver_ir,
+                        Ty::Unknown,
+                        method,
+                        *method_span,
+                        args,
+                    ),
+                    Ty::Unknown => {
+                        // After an error in the receiver, that error is the one to fix.
+                        if self.errors() == errors_before {
+                            let known = METHODS_STR.iter().chain(METHODS_LIST).copied();
+                            let mut d = self.sink.error(
+                                "PCL006",
+                                file,
+                                *method_span,
+                                format!("no value has a method `{method}`"),
+                            );
+                            if let Some(s) = did_you_mean(method, known) {
+                                d = d.help(format!("did you mean `{s}`?"));
+                            }
+                            drop(d);
+                        }
+                        (Expr::Lit(Lit::None), Ty::Unknown)
+                    }
                     other => {
                         self.sink.error(
                             "PCL006",

@@ -195,11 +195,10 @@ impl Checker<'_> {
             }
             expr
         });
-        let mut at: Vec<Expr> = report.at.iter().map(|e| self.expr(e).0).collect();
-        let at = if at.len() == 1 {
-            at.pop().unwrap_or(Expr::Root)
-        } else {
-            Expr::Call(Builtin::Coalesce, at)
+        let at: Vec<Expr> = report.at.iter().map(|e| self.expr(e).0).collect();
+        let at = match <[Expr; 1]>::try_from(at) {
+            Ok([only]) => only,
+            Err(several) => Expr::Call(Builtin::Coalesce, several),
         };
         let (message, message_ty) = self.expr(&report.message);
         self.expect_text(&message_ty, "message", report.message.span);

@@ -373,8 +373,6 @@ pub enum EK {
     If(Box<E>, Box<E>, Box<E>),
     /// A string with `{expr}` interpolations.
     Template(Tpl),
-    /// Stands where a syntax error was (already reported).
-    Error,
 }
 
 const KEYWORDS: &[&str] = &[

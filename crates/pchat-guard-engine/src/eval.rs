@@ -261,6 +261,9 @@ pub struct Evaluator<'a> {
     pointers: Option<HashMap<usize, String>>,
     /// Set when a lookup met a dangling reference; the binding being evaluated is dropped.
     dangling: bool,
+    /// The slots bound by an `Expr::Let` whose value met a dangling reference: reading one
+    /// sets `dangling`, as reading the value in its place would.
+    tainted: Vec<u32>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -274,6 +277,7 @@ impl<'a> Evaluator<'a> {
             indexes: HashMap::new(),
             pointers: None,
             dangling: false,
+            tainted: Vec::new(),
         }
     }
 
@@ -289,6 +293,7 @@ impl<'a> Evaluator<'a> {
             self.coverage
                 .insert(rule.id.clone(), RuleCoverage::none_for(rule));
             self.dangling = false;
+            self.tainted.clear();
             let mut env = vec![Val::None; rule.slots as usize];
             let before = out.len();
             self.clauses(rule, 0, &mut env, None, index, &mut out);
@@ -351,6 +356,19 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+    }
+
+    /// Marks a slot as tainted (or not) by a dangling reference; whether it was.
+    fn taint(&mut self, slot: u32, tainted: bool) -> bool {
+        let position = self.tainted.iter().position(|s| *s == slot);
+        match (position, tainted) {
+            (None, true) => self.tainted.push(slot),
+            (Some(i), false) => {
+                self.tainted.swap_remove(i);
+            }
+            _ => {}
+        }
+        position.is_some()
     }
 
     /// Whether a dangling reference was met since the last call (and forgets it).
@@ -549,7 +567,12 @@ impl<'a> Evaluator<'a> {
             Expr::Lit(Lit::Bool(b)) => Val::Bool(*b),
             Expr::Lit(Lit::Int(i)) => Val::Int(*i),
             Expr::Lit(Lit::Str(s)) => Val::Str(Cow::Owned(s.clone()), None),
-            Expr::Var(slot) => env.get(*slot as usize).cloned().unwrap_or(Val::None),
+            Expr::Var(slot) => {
+                if self.tainted.contains(slot) {
+                    self.dangling = true;
+                }
+                env.get(*slot as usize).cloned().unwrap_or(Val::None)
+            }
             Expr::Root => Val::Node(self.root),
             Expr::Field(object, name) => self.eval(object, env).field(name),
             Expr::Lookup {
@@ -620,6 +643,20 @@ impl<'a> Evaluator<'a> {
             Expr::Call(builtin, args) => {
                 let args: Vec<Val<'a>> = args.iter().map(|a| self.eval(a, env)).collect();
                 call(*builtin, &args)
+            }
+            Expr::Let { slot, value, body } => {
+                // The value is computed once, but a dangling reference in it counts only where
+                // the body reads the slot: the same answer as the value written at each read.
+                let outer = self.take_dangling();
+                let bound = self.eval(value, env);
+                let dangled = std::mem::replace(&mut self.dangling, outer);
+                let saved = env.get(*slot as usize).cloned().unwrap_or(Val::None);
+                let was_tainted = self.taint(*slot, dangled);
+                set(env, *slot, bound);
+                let result = self.eval(body, env);
+                set(env, *slot, saved);
+                self.taint(*slot, was_tainted);
+                result
             }
             Expr::Quant {
                 kind,
@@ -761,5 +798,117 @@ fn call<'a>(builtin: Builtin, args: &[Val<'a>]) -> Val<'a> {
             .find(|a| !a.is_none())
             .cloned()
             .unwrap_or(Val::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Limits, parse_json};
+
+    fn lit(i: i64) -> Box<Expr> {
+        Box::new(Expr::Lit(Lit::Int(i)))
+    }
+
+    fn lookup(key: &str) -> Box<Expr> {
+        Box::new(Expr::Lookup {
+            collection: "sql_instances".into(),
+            key: Box::new(Expr::Lit(Lit::Str(key.into()))),
+            probe: false,
+        })
+    }
+
+    const MANIFEST: &str = r#"{"sql_instances": [{"id": "sql", "port": 1433}]}"#;
+
+    #[test]
+    fn a_let_binds_its_value_for_its_body_and_restores_the_slot() {
+        let root = parse_json(MANIFEST, &Limits::default()).unwrap();
+        let mut evaluator = Evaluator::new(&root);
+        let mut env = vec![Val::Int(7)];
+        let expr = Expr::Let {
+            slot: 0,
+            value: Box::new(Expr::Arith(ArithOp::Add, lit(1), lit(2))),
+            body: Box::new(Expr::Arith(
+                ArithOp::Mul,
+                Box::new(Expr::Var(0)),
+                Box::new(Expr::Var(0)),
+            )),
+        };
+        assert!(matches!(evaluator.eval(&expr, &mut env), Val::Int(9)));
+        assert!(matches!(env[0], Val::Int(7)));
+        assert!(!evaluator.take_dangling());
+    }
+
+    #[test]
+    fn a_dangling_value_counts_only_where_the_body_reads_it() {
+        let root = parse_json(MANIFEST, &Limits::default()).unwrap();
+        let mut evaluator = Evaluator::new(&root);
+        let mut env = vec![Val::None];
+        let unread = Expr::Let {
+            slot: 0,
+            value: lookup("nowhere"),
+            body: lit(1),
+        };
+        assert!(matches!(evaluator.eval(&unread, &mut env), Val::Int(1)));
+        assert!(!evaluator.take_dangling(), "the slot was never read");
+        let read = Expr::Let {
+            slot: 0,
+            value: lookup("nowhere"),
+            body: Box::new(Expr::Cmp(CmpOp::Eq, Box::new(Expr::Var(0)), lit(1))),
+        };
+        evaluator.eval(&read, &mut env);
+        assert!(evaluator.take_dangling(), "the slot was read");
+        let found = Expr::Let {
+            slot: 0,
+            value: lookup("sql"),
+            body: Box::new(Expr::Field(Box::new(Expr::Var(0)), "port".into())),
+        };
+        assert_eq!(evaluator.eval(&found, &mut env).as_int(), Some(1433));
+        assert!(!evaluator.take_dangling());
+        // A dangling reference met before the `let` is kept.
+        evaluator.dangling = true;
+        evaluator.eval(&unread, &mut env);
+        assert!(evaluator.take_dangling());
+    }
+
+    fn arith(op: ArithOp, a: i64, b: i64) -> Option<i64> {
+        let root = parse_json("{}", &Limits::default()).unwrap();
+        let expr = Expr::Arith(op, lit(a), lit(b));
+        match Evaluator::new(&root).eval(&expr, &mut []) {
+            Val::Int(i) => Some(i),
+            Val::None => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn arithmetic_is_checked_and_gives_absence_on_overflow() {
+        assert_eq!(arith(ArithOp::Add, 2, 3), Some(5));
+        assert_eq!(arith(ArithOp::Sub, 2, 3), Some(-1));
+        assert_eq!(arith(ArithOp::Mul, -4, 3), Some(-12));
+        assert_eq!(arith(ArithOp::Add, i64::MAX, 0), Some(i64::MAX));
+        assert_eq!(arith(ArithOp::Add, i64::MAX, 1), None);
+        assert_eq!(arith(ArithOp::Sub, i64::MIN, 1), None);
+        assert_eq!(arith(ArithOp::Sub, 0, i64::MIN), None);
+        assert_eq!(arith(ArithOp::Mul, i64::MAX, 2), None);
+        assert_eq!(arith(ArithOp::Mul, i64::MIN, -1), None);
+    }
+
+    #[test]
+    fn arithmetic_on_anything_but_integers_is_absent() {
+        let root = parse_json(r#"{"f": 1.5, "i": 2}"#, &Limits::default()).unwrap();
+        let field = |name: &str| Box::new(Expr::Field(Box::new(Expr::Root), name.into()));
+        let mut evaluator = Evaluator::new(&root);
+        let with_int = Expr::Arith(ArithOp::Add, field("i"), lit(1));
+        assert_eq!(evaluator.eval(&with_int, &mut []).as_int(), Some(3));
+        for operand in [
+            field("f"),
+            field("missing"),
+            Box::new(Expr::Lit(Lit::Str("1".into()))),
+            Box::new(Expr::Lit(Lit::None)),
+        ] {
+            let expr = Expr::Arith(ArithOp::Add, operand, lit(1));
+            assert!(matches!(evaluator.eval(&expr, &mut []), Val::None));
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A [`Bundle`] is plain data (serde), versioned by [`IR_FORMAT_VERSION`]; the evaluator
 //! refuses any other version. Names are resolved (variables are slots), types were checked by
-//! the compiler, and joins of the form `collection.any(x, x.key == e)` are lowered to indexed
+//! the compiler, helpers are inlined (an argument that is computed is bound once with
+//! [`Expr::Let`]), and joins of the form `collection.any(x, x.key == e)` are lowered to indexed
 //! lookups.
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::report::Severity;
 
 /// Version of the IR format.
-pub const IR_FORMAT_VERSION: u32 = 2;
+pub const IR_FORMAT_VERSION: u32 = 3;
 
 /// A compiled policy pack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,6 +228,19 @@ pub enum Expr {
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// A string with interpolated values.
     Format(Template),
+    /// Binds `slot` to the value of `value`, computed once, for the evaluation of `body` (an
+    /// argument of an inlined helper). It answers as `body` with `value` written in place of
+    /// each read of the slot: when computing `value` met a dangling reference (see
+    /// [`Expr::Lookup`]), each read of the slot does, and a `body` that never reads the slot
+    /// is not affected.
+    Let {
+        /// The variable slot.
+        slot: u32,
+        /// Its value.
+        value: Box<Expr>,
+        /// The expression the slot is bound in.
+        body: Box<Expr>,
+    },
     /// A quantifier or comprehension over a list.
     Quant {
         /// Which one.

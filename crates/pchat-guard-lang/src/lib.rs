@@ -6,7 +6,12 @@
 pub mod check;
 pub mod diagnostic;
 pub mod docs;
+mod inline;
+mod joins;
+mod resolve;
+mod rule;
 pub mod syntax;
+mod types;
 
 use std::collections::HashMap;
 

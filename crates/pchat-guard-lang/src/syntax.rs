@@ -18,8 +18,9 @@ const MAX_CHAIN: usize = 256;
 enum Tok {
     Ident(String),
     Int(i64),
-    /// A string: its decoded value, and the span of its raw contents (between the quotes).
-    Str(String, Span),
+    /// A string: the span of its raw contents (between the quotes), escapes and
+    /// interpolations as written; the parser decodes them (`Parser::template`).
+    Str(Span),
     Doc(String),
     Punct(&'static str),
     Eof,
@@ -35,6 +36,17 @@ const PUNCTS: [&str; 19] = [
     "==", "!=", "<=", ">=", "{", "}", "(", ")", "[", "]", ",", ".", ":", "=", "<", ">", "+", "-",
     "*",
 ];
+
+/// The character that the escape `\c` in a string stands for, or `None` for an escape the
+/// language does not have. The one definition of the escapes: the lexer checks them with it,
+/// the parser decodes them with it.
+fn unescape(c: char) -> Option<char> {
+    match c {
+        'n' => Some('\n'),
+        '"' | '\\' | '{' | '}' => Some(c),
+        _ => None,
+    }
+}
 
 fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
     let bytes = text.as_bytes();
@@ -92,27 +104,26 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                 }
             }
         } else if c == b'"' {
+            // Finds where the string ends and checks its escapes; its value is decoded once,
+            // by the parser, which also parses its interpolations.
             i += 1;
             let content_start = i;
-            let mut value = String::new();
             let mut closed = false;
-            // Depth of `{...}` interpolations: a `"` inside one starts a nested string.
+            // Depth of `{...}` interpolations: a `"` inside one starts a nested string, whose
+            // escapes are checked when the interpolation is lexed.
             let mut braces = 0usize;
             while let Some(ch) = text.get(i..).and_then(|r| r.chars().next()) {
                 match ch {
                     '"' if braces > 0 => {
-                        value.push('"');
                         i += 1;
                         while let Some(inner) = text.get(i..).and_then(|r| r.chars().next()) {
                             if inner == '\n' {
                                 break;
                             }
-                            value.push(inner);
                             i += inner.len_utf8();
                             if inner == '\\' {
                                 if let Some(escaped) = text.get(i..).and_then(|r| r.chars().next())
                                 {
-                                    value.push(escaped);
                                     i += escaped.len_utf8();
                                 }
                             } else if inner == '"' {
@@ -122,12 +133,10 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                     }
                     '{' => {
                         braces += 1;
-                        value.push('{');
                         i += 1;
                     }
                     '}' => {
                         braces = braces.saturating_sub(1);
-                        value.push('}');
                         i += 1;
                     }
                     '"' => {
@@ -137,26 +146,18 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                     '\n' => break,
                     '\\' => {
                         let next = text.get(i + 1..).and_then(|r| r.chars().next());
-                        match next {
-                            Some('n') => value.push('\n'),
-                            Some(e @ ('"' | '\\' | '{' | '}')) => {
-                                value.push('\\');
-                                value.push(e);
-                            }
-                            _ => {
-                                sink.error(
-                                    "PCL001",
-                                    file,
-                                    (base + i, base + i + 2),
-                                    "unknown escape in a string",
-                                )
-                                .help("strings know `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`");
-                            }
+                        if next.and_then(unescape).is_none() {
+                            sink.error(
+                                "PCL001",
+                                file,
+                                (base + i, base + i + 2),
+                                "unknown escape in a string",
+                            )
+                            .help("strings know `\\\"`, `\\\\`, `\\n`, `\\{` and `\\}`");
                         }
                         i += 1 + next.map_or(0, char::len_utf8);
                     }
                     other => {
-                        value.push(other);
                         i += other.len_utf8();
                     }
                 }
@@ -175,7 +176,7 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                 i += 1;
             }
             tokens.push(Token {
-                tok: Tok::Str(value, (base + content_start, base + content_end)),
+                tok: Tok::Str((base + content_start, base + content_end)),
                 span: (base + start, base + i),
             });
         } else if let Some(p) = PUNCTS
@@ -372,8 +373,6 @@ pub enum EK {
     If(Box<E>, Box<E>, Box<E>),
     /// A string with `{expr}` interpolations.
     Template(Tpl),
-    /// Stands where a syntax error was (already reported).
-    Error,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -494,9 +493,9 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self, what: &str) -> R<(String, Span, Span)> {
+    fn string(&mut self, what: &str) -> R<(Span, Span)> {
         match self.peek().clone() {
-            Tok::Str(s, raw) => Ok((s, raw, self.bump().span)),
+            Tok::Str(raw) => Ok((raw, self.bump().span)),
             _ => Err(self.expected(what)),
         }
     }
@@ -659,7 +658,7 @@ impl Parser<'_> {
             "title" => {
                 let at = self.bump().span;
                 once(rule.title.as_ref().map(|t| t.1), self.sink, self.file, at);
-                let (_, raw, span) = self.string("a title string")?;
+                let (raw, span) = self.string("a title string")?;
                 let text = match self.template(raw)?.parts.as_slice() {
                     [] => String::new(),
                     [TplPart::Text(t)] => t.clone(),
@@ -795,11 +794,12 @@ impl Parser<'_> {
         let mut chars = text.char_indices().peekable();
         while let Some((i, ch)) = chars.next() {
             match ch {
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => literal.push('\n'),
-                    Some((_, other)) => literal.push(other),
-                    None => {}
-                },
+                // An unknown escape was reported by the lexer; it stands for its character.
+                '\\' => {
+                    if let Some((_, escaped)) = chars.next() {
+                        literal.push(unescape(escaped).unwrap_or(escaped));
+                    }
+                }
                 '{' => {
                     let Some(close) = text.get(i..).and_then(closing_brace) else {
                         self.sink
@@ -1051,7 +1051,7 @@ impl Parser<'_> {
                     _ => return Err(self.expected("a number after `-`")),
                 }
             }
-            Tok::Str(_, raw) => {
+            Tok::Str(raw) => {
                 self.bump();
                 let template = self.template(raw)?;
                 match template.parts.as_slice() {

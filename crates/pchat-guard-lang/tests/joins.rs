@@ -11,8 +11,13 @@ use pchat_guard_engine::source::LineIndex;
 use pchat_guard_lang::{Source, compile};
 
 fn rule(condition: &str) -> pchat_guard_engine::ir::Bundle {
+    rule_with_helpers("", condition)
+}
+
+/// The rule of [`rule`], with helper definitions in the same file.
+fn rule_with_helpers(helpers: &str, condition: &str) -> pchat_guard_engine::ir::Bundle {
     let text = format!(
-        "rule JOIN-TEST-001 {{\n  severity error\n  title \"t\"\n  facts F18\n  for instance in sql_instances\n  where sql_instances.count(other, {condition}) > 1\n  report at instance.host message \"shared host\"\n}}\n"
+        "{helpers}\nrule JOIN-TEST-001 {{\n  severity error\n  title \"t\"\n  facts F18\n  for instance in sql_instances\n  where sql_instances.count(other, {condition}) > 1\n  report at instance.host message \"shared host\"\n}}\n"
     );
     let compiled = compile(
         "t",
@@ -123,4 +128,55 @@ fn a_join_answers_as_the_scan_it_replaces_even_for_absent_keys() {
         40,
         "every instance shares its (possibly absent) name with another"
     );
+}
+
+#[test]
+fn a_join_is_found_through_the_arguments_of_an_inlined_helper() {
+    // Computed arguments are bound once (`let`); the join must still see `other.host == key`,
+    // whether the key is a plain field or computed.
+    let helpers = "pred same(a, b) = a == b\npred same_lower(a, b) = a == b.lower()";
+    for condition in [
+        "same(other.host, instance.host)",
+        "same(instance.host, other.host)",
+        "same_lower(other.host, instance.host)",
+        "other.id != instance.id and same(other.host, instance.host)",
+    ] {
+        let bundle = rule_with_helpers(helpers, condition);
+        assert!(lowered_to_join(&bundle), "`{condition}` was not lowered");
+        let (small, small_findings) = steps_and_findings(&bundle, 2_000);
+        let (large, large_findings) = steps_and_findings(&bundle, 8_000);
+        let expected = if condition.contains("!=") { 0 } else { 400 };
+        assert_eq!(small_findings, expected, "`{condition}`");
+        assert_eq!(large_findings, expected * 4, "`{condition}`");
+        let ratio = large as f64 / small as f64;
+        assert!(
+            ratio < 4.5,
+            "`{condition}`: 4x the entities took {ratio:.2}x the steps"
+        );
+    }
+}
+
+#[test]
+fn a_join_inside_a_helper_is_kept_when_its_argument_is_computed() {
+    let helpers = "pred on_host(h) = sql_instances.count(o, o.host == h)";
+    let text = format!(
+        "{helpers}\nrule JOIN-TEST-002 {{\n  severity error\n  title \"t\"\n  facts F18\n  for instance in sql_instances\n  where on_host(instance.host.lower()) > 1\n  report at instance.host message \"shared host\"\n}}\n"
+    );
+    let compiled = compile(
+        "t",
+        "0",
+        &[Source {
+            path: "t.rules".into(),
+            text,
+        }],
+    );
+    let bundle = compiled
+        .bundle
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    assert!(lowered_to_join(&bundle));
+    let (small, small_findings) = steps_and_findings(&bundle, 2_000);
+    let (large, large_findings) = steps_and_findings(&bundle, 8_000);
+    assert_eq!((small_findings, large_findings), (400, 1_600));
+    let ratio = large as f64 / small as f64;
+    assert!(ratio < 4.5, "4x the entities took {ratio:.2}x the steps");
 }

@@ -2,6 +2,8 @@
 //! reads it, and the answers are those of the body with the argument written at each read
 //! (absence, and dangling references, included).
 
+#![allow(clippy::panic, reason = "helpers fail the test by panicking")]
+
 use pchat_guard_engine::eval::Evaluator;
 use pchat_guard_engine::ir::{Bundle, Rule};
 use pchat_guard_engine::parse::{Limits, parse_json};

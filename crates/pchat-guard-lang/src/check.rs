@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use pchat_guard_engine::ir::{self, ArithOp, Builtin, CmpOp, Expr, Lit, QuantKind};
 use serde_json::Value as Json;
 
-use crate::diagnostic::Sink;
+use crate::diagnostic::{Code, Sink};
 use crate::resolve::Binding;
 use crate::syntax::{BinOp, E, EK, PredDecl, Span, Tpl, TplPart};
 use crate::types::{compatible, describe, join_types, plain_str, type_name};
@@ -100,8 +100,8 @@ impl<'a> Checker<'a> {
         let (expr, ty) = self.expr(e);
         if !matches!(ty, Ty::Bool | Ty::Unknown) {
             self.sink
-                .error(
-                    "PCL004",
+                .report(
+                    Code::TypeMismatch,
                     self.file,
                     e.span,
                     format!("{what} needs a condition, found {}", describe(&ty)),
@@ -146,8 +146,8 @@ impl<'a> Checker<'a> {
                                 ),
                             };
                             self.sink
-                                .error(
-                                    "PCL002",
+                                .report(
+                                    Code::UnknownField,
                                     file,
                                     *field_span,
                                     format!("unknown field `{field}` on {}", type_name(&pointer)),
@@ -165,8 +165,8 @@ impl<'a> Checker<'a> {
                         if !known.contains(field) {
                             let mut d = self
                                 .sink
-                                .error(
-                                    "PCL002",
+                                .report(
+                                    Code::UnknownField,
                                     file,
                                     *field_span,
                                     format!("no object of the schema has a field `{field}`"),
@@ -183,15 +183,15 @@ impl<'a> Checker<'a> {
                     Ty::Unknown => (Expr::Field(Box::new(object_ir), field.clone()), Ty::Unknown),
                     Ty::List(_) => {
                         self.sink
-                            .error("PCL004", file, *field_span, format!("`{field}` is read from a list"))
+                            .report(Code::TypeMismatch, file, *field_span, format!("`{field}` is read from a list"))
                             .label("a list has no fields")
                             .help("go through the items: `.any(x, ...)`, `.all(x, ...)`, `.map(x, x.field)`, or `for x in ...`");
                         (Expr::Lit(Lit::None), Ty::Unknown)
                     }
                     other => {
                         self.sink
-                            .error(
-                                "PCL004",
+                            .report(
+                                Code::TypeMismatch,
                                 file,
                                 *field_span,
                                 format!("`{field}` is read from {}", describe(&other)),
@@ -226,8 +226,8 @@ impl<'a> Checker<'a> {
                 let (a, a_ty) = self.expr(then);
                 let (b, b_ty) = self.expr(otherwise);
                 if !compatible(&a_ty, &b_ty) {
-                    self.sink.error(
-                        "PCL004",
+                    self.sink.report(
+                        Code::TypeMismatch,
                         file,
                         e.span,
                         format!(
@@ -258,8 +258,8 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 self.sink
-                    .error(
-                        "PCL004",
+                    .report(
+                        Code::TypeMismatch,
                         file,
                         base.span,
                         "lookups by id take a top-level collection",
@@ -283,8 +283,8 @@ impl<'a> Checker<'a> {
                 ..
             } if *target != collection => {
                 self.sink
-                    .error(
-                        "PCL008",
+                    .report(
+                        Code::WrongCollection,
                         file,
                         key.span,
                         format!("this field refers to `{target}`, not `{collection}`"),
@@ -295,8 +295,8 @@ impl<'a> Checker<'a> {
             Ty::Str { .. } | Ty::Unknown => {}
             other => {
                 self.sink
-                    .error(
-                        "PCL004",
+                    .report(
+                        Code::TypeMismatch,
                         file,
                         key.span,
                         format!("an id is a string, found {}", describe(other)),
@@ -350,8 +350,8 @@ impl<'a> Checker<'a> {
                         // After an error in the receiver, that error is the one to fix.
                         if self.errors() == errors_before {
                             let known = METHODS_STR.iter().chain(METHODS_LIST).copied();
-                            let mut d = self.sink.error(
-                                "PCL006",
+                            let mut d = self.sink.report(
+                                Code::UnknownFunction,
                                 file,
                                 *method_span,
                                 format!("no value has a method `{method}`"),
@@ -364,8 +364,8 @@ impl<'a> Checker<'a> {
                         (Expr::Lit(Lit::None), Ty::Unknown)
                     }
                     other => {
-                        self.sink.error(
-                            "PCL006",
+                        self.sink.report(
+                            Code::UnknownFunction,
                             file,
                             *method_span,
                             format!("{} has no method `{method}`", describe(&other)),
@@ -375,8 +375,8 @@ impl<'a> Checker<'a> {
                 }
             }
             _ => {
-                self.sink.error(
-                    "PCL006",
+                self.sink.report(
+                    Code::UnknownFunction,
                     file,
                     callee.span,
                     "only helpers and methods can be called",
@@ -390,8 +390,8 @@ impl<'a> Checker<'a> {
     fn coalesce(&mut self, args: &[E], span: Span) -> (Expr, Ty) {
         let file = self.file;
         if args.len() < 2 {
-            self.sink.error(
-                "PCL006",
+            self.sink.report(
+                Code::UnknownFunction,
                 file,
                 span,
                 "`coalesce` takes two or more arguments",
@@ -403,8 +403,8 @@ impl<'a> Checker<'a> {
         for arg in args {
             let (ir, arg_ty) = self.expr(arg);
             if !compatible(&ty, &arg_ty) {
-                self.sink.error(
-                    "PCL004",
+                self.sink.report(
+                    Code::TypeMismatch,
                     file,
                     arg.span,
                     format!(
@@ -430,8 +430,8 @@ impl<'a> Checker<'a> {
             "contains" => Builtin::Contains,
             "lower" => Builtin::Lower,
             _ => {
-                let mut d = self.sink.error(
-                    "PCL006",
+                let mut d = self.sink.report(
+                    Code::UnknownFunction,
                     file,
                     span,
                     format!("strings have no method `{method}`"),
@@ -447,8 +447,8 @@ impl<'a> Checker<'a> {
         };
         let wanted = usize::from(builtin != Builtin::Lower);
         if args.len() != wanted {
-            self.sink.error(
-                "PCL006",
+            self.sink.report(
+                Code::UnknownFunction,
                 file,
                 span,
                 format!(
@@ -462,8 +462,8 @@ impl<'a> Checker<'a> {
         for arg in args {
             let (ir, ty) = self.expr(arg);
             if !matches!(ty, Ty::Str { .. } | Ty::Unknown) {
-                self.sink.error(
-                    "PCL004",
+                self.sink.report(
+                    Code::TypeMismatch,
                     file,
                     arg.span,
                     format!("`{method}` takes a string, found {}", describe(&ty)),
@@ -508,8 +508,8 @@ impl<'a> Checker<'a> {
                 );
             }
             _ => {
-                let mut d = self.sink.error(
-                    "PCL006",
+                let mut d = self.sink.report(
+                    Code::UnknownFunction,
                     file,
                     span,
                     format!("lists have no method `{method}`"),
@@ -523,8 +523,8 @@ impl<'a> Checker<'a> {
             }
         };
         let (Some(var), Some(body), 2) = (args.first(), args.get(1), args.len()) else {
-            self.sink.error(
-                "PCL006",
+            self.sink.report(
+                Code::UnknownFunction,
                 file,
                 span,
                 format!("`{method}` takes a variable and an expression: `{method}(x, ...)`"),
@@ -533,8 +533,8 @@ impl<'a> Checker<'a> {
         };
         let EK::Name(var_name) = &var.kind else {
             self.sink
-                .error(
-                    "PCL006",
+                .report(
+                    Code::UnknownFunction,
                     file,
                     var.span,
                     format!("the first argument of `{method}` names the item variable"),
@@ -545,8 +545,8 @@ impl<'a> Checker<'a> {
         let slot = self.bind(var_name, var.span, item);
         let (body_ir, body_ty) = self.expr(body);
         if kind != QuantKind::Map && !matches!(body_ty, Ty::Bool | Ty::Unknown) {
-            self.sink.error(
-                "PCL004",
+            self.sink.report(
+                Code::TypeMismatch,
                 file,
                 body.span,
                 format!(
@@ -656,8 +656,8 @@ impl<'a> Checker<'a> {
                                     && !domain.holds(*value)
                                 {
                                     self.sink
-                                        .error(
-                                            "PCL005",
+                                        .report(
+                                            Code::NotAllowed,
                                             file,
                                             item_e.span,
                                             format!(
@@ -669,8 +669,8 @@ impl<'a> Checker<'a> {
                                 }
                             }
                         } else if !compatible(&a_ty, item) {
-                            self.sink.error(
-                                "PCL004",
+                            self.sink.report(
+                                Code::TypeMismatch,
                                 file,
                                 span,
                                 format!(
@@ -686,8 +686,8 @@ impl<'a> Checker<'a> {
                     Ty::Unknown => {}
                     other => {
                         self.sink
-                            .error(
-                                "PCL004",
+                            .report(
+                                Code::TypeMismatch,
                                 file,
                                 rhs.span,
                                 format!(
@@ -716,8 +716,8 @@ impl<'a> Checker<'a> {
                 for (ty, e) in [(&a_ty, lhs), (&b_ty, rhs)] {
                     if !matches!(ty, Ty::Int(_) | Ty::Unknown) {
                         self.sink
-                            .error(
-                                "PCL004",
+                            .report(
+                                Code::TypeMismatch,
                                 file,
                                 e.span,
                                 format!("arithmetic needs integers, found {}", describe(ty)),
@@ -757,8 +757,8 @@ impl<'a> Checker<'a> {
                     && !domain.holds(*value)
                 {
                     self.sink
-                        .error(
-                            "PCL005",
+                        .report(
+                            Code::NotAllowed,
                             file,
                             literal_span,
                             format!("`{value}` is not an allowed value of this field"),
@@ -803,8 +803,8 @@ impl<'a> Checker<'a> {
             );
             if !ok {
                 self.sink
-                    .error(
-                        "PCL004",
+                    .report(
+                        Code::TypeMismatch,
                         file,
                         span,
                         format!("cannot order {} and {}", describe(a), describe(b)),
@@ -813,8 +813,8 @@ impl<'a> Checker<'a> {
             }
         } else if !compatible(a, b) {
             self.sink
-                .error(
-                    "PCL004",
+                .report(
+                    Code::TypeMismatch,
                     file,
                     span,
                     format!("{} is compared with {}", describe(a), describe(b)),
@@ -838,8 +838,8 @@ impl<'a> Checker<'a> {
                 None => format!("allowed: {list}"),
             };
             self.sink
-                .error(
-                    "PCL005",
+                .report(
+                    Code::NotAllowed,
                     self.file,
                     span,
                     format!("`{value}` is not an allowed value of this field"),

@@ -16,7 +16,7 @@ pub enum Level {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Stable code (`PCL...`).
-    pub code: String,
+    pub code: Code,
     /// Error or warning.
     pub level: Level,
     /// What is wrong; lowercase, user input in backticks.
@@ -33,24 +33,99 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
-/// The diagnostic codes, with their meaning (documented in `docs/rules-language.md`).
-pub const CODES: &[(&str, &str)] = &[
-    ("PCL001", "syntax error"),
-    ("PCL002", "unknown field"),
-    ("PCL003", "unknown name"),
-    ("PCL004", "type mismatch"),
-    ("PCL005", "value outside the field's allowed values"),
-    ("PCL006", "unknown function or method, or wrong arguments"),
-    ("PCL007", "duplicate rule id"),
-    (
-        "PCL008",
-        "lookup in a collection the field does not refer to",
-    ),
-    ("PCL009", "missing or invalid rule header"),
-    ("PCL010", "helper predicate that calls itself"),
-    ("PCL101", "unused binding or helper (warning)"),
-    ("PCL102", "rule that can never fire (warning)"),
-];
+/// Defines [`Code`] from one table: each diagnostic's variant, code, level and meaning (the
+/// meanings are documented in `docs/rules-language.md`). A new diagnostic is one line here.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal, $level:ident, $summary:literal;)*) => {
+        /// A compiler diagnostic's stable code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code as diagnostics show it (`PCL001`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+
+            /// Whether it stops compilation.
+            pub fn level(self) -> Level {
+                match self {
+                    $(Code::$variant => Level::$level,)*
+                }
+            }
+
+            /// What it means, in a few words.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// Syntax error.
+    Syntax = "PCL001", Error, "syntax error";
+    /// Unknown field.
+    UnknownField = "PCL002", Error, "unknown field";
+    /// Unknown name.
+    UnknownName = "PCL003", Error, "unknown name";
+    /// Type mismatch.
+    TypeMismatch = "PCL004", Error, "type mismatch";
+    /// Value outside the field's allowed values.
+    NotAllowed = "PCL005", Error, "value outside the field's allowed values";
+    /// Unknown function or method, or wrong arguments.
+    UnknownFunction = "PCL006", Error, "unknown function or method, or wrong arguments";
+    /// Duplicate rule id.
+    DuplicateRule = "PCL007", Error, "duplicate rule id";
+    /// Lookup in a collection the field does not refer to.
+    WrongCollection = "PCL008", Error, "lookup in a collection the field does not refer to";
+    /// Missing or invalid rule header.
+    RuleHeader = "PCL009", Error, "missing or invalid rule header";
+    /// Helper predicate that calls itself.
+    RecursiveHelper = "PCL010", Error, "helper predicate that calls itself";
+    /// Unused binding or helper.
+    Unused = "PCL101", Warning, "unused binding or helper";
+    /// Rule that can never fire.
+    NeverFires = "PCL102", Warning, "rule that can never fire";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == text)
+            .ok_or_else(|| serde::de::Error::custom(format!("no diagnostic code `{text}`")))
+    }
+}
 
 /// Collects diagnostics for one file.
 #[derive(Debug, Default)]
@@ -60,32 +135,11 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Records an error (pushed when the returned builder is dropped).
-    pub fn error(
+    /// Records a diagnostic of `code` (its level is the code's), pushed when the returned
+    /// builder is dropped.
+    pub fn report(
         &mut self,
-        code: &str,
-        file: usize,
-        span: (usize, usize),
-        message: impl Into<String>,
-    ) -> Pending<'_> {
-        self.push(code, Level::Error, file, span, message)
-    }
-
-    /// Records a warning (pushed when the returned builder is dropped).
-    pub fn warning(
-        &mut self,
-        code: &str,
-        file: usize,
-        span: (usize, usize),
-        message: impl Into<String>,
-    ) -> Pending<'_> {
-        self.push(code, Level::Warning, file, span, message)
-    }
-
-    fn push(
-        &mut self,
-        code: &str,
-        level: Level,
+        code: Code,
         file: usize,
         span: (usize, usize),
         message: impl Into<String>,
@@ -93,8 +147,8 @@ impl Sink {
         Pending {
             sink: self,
             diagnostic: Some(Diagnostic {
-                code: code.to_string(),
-                level,
+                code,
+                level: code.level(),
                 message: message.into(),
                 file,
                 start: span.0,

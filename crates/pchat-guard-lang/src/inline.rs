@@ -5,6 +5,7 @@
 use pchat_guard_engine::ir::{self, Expr, Lit};
 
 use crate::check::{Checker, did_you_mean};
+use crate::diagnostic::Code;
 use crate::joins::mentions;
 use crate::resolve::Binding;
 use crate::syntax::{E, PredDecl, Span};
@@ -23,8 +24,8 @@ impl<'a> Checker<'a> {
         unused.sort_by_key(|(file, p)| (*file, p.name_span));
         for (file, pred) in unused {
             self.sink
-                .warning(
-                    "PCL101",
+                .report(
+                    Code::Unused,
                     file,
                     pred.name_span,
                     format!("helper `{}` is never used", pred.name),
@@ -64,8 +65,8 @@ impl<'a> Checker<'a> {
         let file = self.file;
         let Some(&(pred_file, pred)) = self.preds.get(name) else {
             let names: Vec<&str> = self.preds.keys().map(String::as_str).collect();
-            let mut d = self.sink.error(
-                "PCL006",
+            let mut d = self.sink.report(
+                Code::UnknownFunction,
                 file,
                 name_span,
                 format!("unknown helper `{name}`"),
@@ -79,8 +80,8 @@ impl<'a> Checker<'a> {
         self.called.insert(name.to_string());
         if self.pred_stack.iter().any(|p| p == name) {
             self.sink
-                .error(
-                    "PCL010",
+                .report(
+                    Code::RecursiveHelper,
                     file,
                     name_span,
                     format!("helper `{name}` calls itself"),
@@ -89,8 +90,8 @@ impl<'a> Checker<'a> {
             return (Expr::Lit(Lit::None), Ty::Unknown);
         }
         if args.len() != pred.params.len() {
-            self.sink.error(
-                "PCL006",
+            self.sink.report(
+                Code::UnknownFunction,
                 file,
                 span,
                 format!(

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use pchat_guard_engine::ir::{Bundle, IR_FORMAT_VERSION};
 
-pub use diagnostic::{Diagnostic, Level};
+pub use diagnostic::{Code, Diagnostic, Level};
 
 /// One rule file to compile.
 #[derive(Debug, Clone)]
@@ -62,8 +62,8 @@ pub fn compile_with_schema(
         for item in &file.items {
             if let syntax::Item::Pred(p) = item {
                 if preds.contains_key(&p.name) {
-                    sink.error(
-                        "PCL007",
+                    sink.report(
+                        Code::DuplicateRule,
                         i,
                         p.name_span,
                         format!("helper `{}` is defined twice", p.name),
@@ -94,8 +94,8 @@ pub fn compile_with_schema(
             if let syntax::Item::Rule(rule) = item {
                 if let Some((first_file, _)) = seen.get(&rule.id) {
                     let first = sources.get(*first_file).map_or("", |s| s.path.as_str());
-                    sink.error(
-                        "PCL007",
+                    sink.report(
+                        Code::DuplicateRule,
                         i,
                         rule.id_span,
                         format!("rule id `{}` is used twice", rule.id),

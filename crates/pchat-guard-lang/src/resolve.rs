@@ -4,6 +4,7 @@
 use pchat_guard_engine::ir::{Expr, Lit};
 
 use crate::check::{Checker, did_you_mean};
+use crate::diagnostic::Code;
 use crate::syntax::Span;
 use crate::types::Ty;
 
@@ -43,7 +44,12 @@ impl Checker<'_> {
         }
         for (name, span) in unused {
             self.sink
-                .warning("PCL101", self.file, span, format!("`{name}` is never used"))
+                .report(
+                    Code::Unused,
+                    self.file,
+                    span,
+                    format!("`{name}` is never used"),
+                )
                 .help(format!("remove it, or name it `_{name}`"));
         }
         self.scopes.truncate(scope);
@@ -100,7 +106,12 @@ impl Checker<'_> {
             } = self.scopes.remove(pos);
             if !used && !name.starts_with('_') {
                 self.sink
-                    .warning("PCL101", self.file, span, format!("`{name}` is never used"))
+                    .report(
+                        Code::Unused,
+                        self.file,
+                        span,
+                        format!("`{name}` is never used"),
+                    )
                     .help(format!("name it `_{name}`, or use `.count()`"));
             }
         }
@@ -125,7 +136,12 @@ impl Checker<'_> {
         );
         let mut d = self
             .sink
-            .error("PCL003", self.file, span, format!("unknown name `{name}`"))
+            .report(
+                Code::UnknownName,
+                self.file,
+                span,
+                format!("unknown name `{name}`"),
+            )
             .label("not a variable or a top-level field");
         if let Some(s) = did_you_mean(name, candidates.iter().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));

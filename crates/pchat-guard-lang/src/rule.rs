@@ -5,6 +5,7 @@ use pchat_guard_engine::Severity;
 use pchat_guard_engine::ir::{self, Builtin, Expr, Lit};
 
 use crate::check::Checker;
+use crate::diagnostic::Code;
 use crate::syntax::{ClauseAst, E, ReportAst, RuleDecl, Span};
 use crate::types::{Ty, describe};
 
@@ -33,8 +34,8 @@ impl Checker<'_> {
                     let expr = self.condition(condition, "`where`");
                     if matches!(expr, Expr::Lit(Lit::Bool(false))) {
                         self.sink
-                            .warning(
-                                "PCL102",
+                            .report(
+                                Code::NeverFires,
                                 file,
                                 condition.span,
                                 format!("rule `{}` can never fire", rule.id),
@@ -47,8 +48,8 @@ impl Checker<'_> {
         }
         if rule.reports.is_empty() {
             self.sink
-                .error(
-                    "PCL009",
+                .report(
+                    Code::RuleHeader,
                     file,
                     rule.id_span,
                     format!("rule `{}` has no `report` clause", rule.id),
@@ -95,14 +96,19 @@ impl Checker<'_> {
             Some(("info", _)) => Some(Severity::Info),
             Some((other, span)) => {
                 self.sink
-                    .error("PCL009", file, span, format!("unknown severity `{other}`"))
+                    .report(
+                        Code::RuleHeader,
+                        file,
+                        span,
+                        format!("unknown severity `{other}`"),
+                    )
                     .help("use `error`, `warning` or `info`");
                 None
             }
             None => {
                 self.sink
-                    .error(
-                        "PCL009",
+                    .report(
+                        Code::RuleHeader,
                         file,
                         rule.id_span,
                         format!("rule `{}` has no severity", rule.id),
@@ -113,8 +119,8 @@ impl Checker<'_> {
         };
         if rule.title.is_none() {
             self.sink
-                .error(
-                    "PCL009",
+                .report(
+                    Code::RuleHeader,
                     file,
                     rule.id_span,
                     format!("rule `{}` has no title", rule.id),
@@ -123,8 +129,8 @@ impl Checker<'_> {
         }
         if rule.facts.is_empty() {
             self.sink
-                .error(
-                    "PCL009",
+                .report(
+                    Code::RuleHeader,
                     file,
                     rule.facts_span.unwrap_or(rule.id_span),
                     format!("rule `{}` cites no facts", rule.id),
@@ -137,7 +143,12 @@ impl Checker<'_> {
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
             if !valid {
                 self.sink
-                    .error("PCL009", file, *span, format!("`{fact}` is not a fact id"))
+                    .report(
+                        Code::RuleHeader,
+                        file,
+                        *span,
+                        format!("`{fact}` is not a fact id"),
+                    )
                     .help("fact ids are `F` and a number, such as `F7`");
             }
         }
@@ -148,7 +159,7 @@ impl Checker<'_> {
                         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             });
         if !id_ok {
-            self.sink.error("PCL009", file, rule.id_span, format!("`{}` is not a valid rule id", rule.id)).help("rule ids are uppercase words and numbers joined by `-`, such as `PCHAT-HA-001`");
+            self.sink.report(Code::RuleHeader, file, rule.id_span, format!("`{}` is not a valid rule id", rule.id)).help("rule ids are uppercase words and numbers joined by `-`, such as `PCHAT-HA-001`");
         }
         severity
     }
@@ -161,8 +172,8 @@ impl Checker<'_> {
             Ty::Unknown => Ty::Unknown,
             other => {
                 self.sink
-                    .error(
-                        "PCL004",
+                    .report(
+                        Code::TypeMismatch,
                         self.file,
                         source.span,
                         format!("`{keyword}` needs a list, found {}", describe(&other)),
@@ -185,8 +196,8 @@ impl Checker<'_> {
             let expr = self.condition(c, "`when`");
             if matches!(expr, Expr::Lit(Lit::Bool(false))) {
                 self.sink
-                    .warning(
-                        "PCL102",
+                    .report(
+                        Code::NeverFires,
                         self.file,
                         c.span,
                         format!("this report of rule `{rule_id}` can never fire"),
@@ -223,8 +234,8 @@ impl Checker<'_> {
     fn expect_text(&mut self, ty: &Ty, what: &str, span: Span) {
         if !matches!(ty, Ty::Str { .. } | Ty::Unknown) {
             self.sink
-                .error(
-                    "PCL004",
+                .report(
+                    Code::TypeMismatch,
                     self.file,
                     span,
                     format!("the {what} is {}, not text", describe(ty)),

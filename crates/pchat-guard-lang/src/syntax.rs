@@ -3,7 +3,7 @@
 //!
 //! Nesting of expressions is bounded, so no rule text can exhaust the stack.
 
-use crate::diagnostic::Sink;
+use crate::diagnostic::{Code, Sink};
 
 /// A byte range in a rule file.
 pub type Span = (usize, usize);
@@ -95,8 +95,8 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                     span: (base + start, base + i),
                 }),
                 Err(_) => {
-                    sink.error(
-                        "PCL001",
+                    sink.report(
+                        Code::Syntax,
                         file,
                         (base + start, base + i),
                         format!("the number `{digits}` is too large"),
@@ -147,8 +147,8 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                     '\\' => {
                         let next = text.get(i + 1..).and_then(|r| r.chars().next());
                         if next.and_then(unescape).is_none() {
-                            sink.error(
-                                "PCL001",
+                            sink.report(
+                                Code::Syntax,
                                 file,
                                 (base + i, base + i + 2),
                                 "unknown escape in a string",
@@ -163,8 +163,8 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
                 }
             }
             if !closed {
-                sink.error(
-                    "PCL001",
+                sink.report(
+                    Code::Syntax,
                     file,
                     (base + start, base + i),
                     "unterminated string",
@@ -191,8 +191,8 @@ fn lex(text: &str, base: usize, file: usize, sink: &mut Sink) -> Vec<Token> {
         } else {
             let ch = text.get(i..).and_then(|r| r.chars().next()).unwrap_or('?');
             i += ch.len_utf8();
-            sink.error(
-                "PCL001",
+            sink.report(
+                Code::Syntax,
                 file,
                 (base + start, base + i),
                 format!("unexpected character `{ch}`"),
@@ -460,8 +460,8 @@ impl Parser<'_> {
         let found = Self::describe(self.peek());
         let span = self.span();
         self.sink
-            .error(
-                "PCL001",
+            .report(
+                Code::Syntax,
                 self.file,
                 span,
                 format!("expected {what}, found {found}"),
@@ -633,8 +633,8 @@ impl Parser<'_> {
         // A header clause given twice would silently replace the first.
         let once = |given: Option<Span>, sink: &mut Sink, file: usize, at: Span| {
             if given.is_some() {
-                sink.error(
-                    "PCL009",
+                sink.report(
+                    Code::RuleHeader,
                     file,
                     at,
                     format!("`{kw}` is given twice in this rule"),
@@ -664,7 +664,7 @@ impl Parser<'_> {
                     [TplPart::Text(t)] => t.clone(),
                     _ => {
                         self.sink
-                            .error("PCL009", self.file, span, "a title is plain text")
+                            .report(Code::RuleHeader, self.file, span, "a title is plain text")
                             .label("`{...}` here")
                             .help("values go in the `message`; escape a brace as `\\{`");
                         return Err(Failed);
@@ -737,8 +737,8 @@ impl Parser<'_> {
                 if !rule.reports.is_empty() && each.is_none() && when.is_none() {
                     // Two unconditional reports would say two things about one binding.
                     self.sink
-                        .error(
-                            "PCL009",
+                        .report(
+                            Code::RuleHeader,
                             self.file,
                             span,
                             "a second `report` needs `when` or `each`",
@@ -803,8 +803,8 @@ impl Parser<'_> {
                 '{' => {
                     let Some(close) = text.get(i..).and_then(closing_brace) else {
                         self.sink
-                            .error(
-                                "PCL001",
+                            .report(
+                                Code::Syntax,
                                 self.file,
                                 (raw.0 + i, raw.0 + i + 1),
                                 "unclosed `{` in a string",
@@ -847,8 +847,8 @@ impl Parser<'_> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             let span = self.span();
-            self.sink.error(
-                "PCL001",
+            self.sink.report(
+                Code::Syntax,
                 self.file,
                 span,
                 format!("expressions nest deeper than {MAX_NESTING} levels"),
@@ -867,8 +867,8 @@ impl Parser<'_> {
         *length += 1;
         if *length > MAX_CHAIN {
             let span = self.span();
-            self.sink.error(
-                "PCL001",
+            self.sink.report(
+                Code::Syntax,
                 self.file,
                 span,
                 format!("an expression chains more than {MAX_CHAIN} operations"),

@@ -22,7 +22,7 @@ fn errors(compiled: &Compiled) -> Vec<(String, String)> {
         .diagnostics
         .iter()
         .filter(|d| d.level == Level::Error)
-        .map(|d| (d.code.clone(), d.message.clone()))
+        .map(|d| (d.code.as_str().to_string(), d.message.clone()))
         .collect()
 }
 

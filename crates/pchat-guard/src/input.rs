@@ -171,14 +171,15 @@ pub fn read(path: &str, shown_as: &str, limits: &Limits) -> Result<String, FileR
         buffer
     } else {
         let file_path = Path::new(path);
-        let metadata = std::fs::metadata(file_path).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             unreadable(
                 shown_as,
                 format!("cannot read `{path}`: {}", io_reason(&e)),
                 None,
                 START,
             )
-        })?;
+        };
+        let metadata = std::fs::metadata(file_path).map_err(cannot_read)?;
         if metadata.is_dir() {
             return Err(unreadable(
                 shown_as,
@@ -193,14 +194,7 @@ pub fn read(path: &str, shown_as: &str, limits: &Limits) -> Result<String, FileR
         let mut buffer = Vec::new();
         std::fs::File::open(file_path)
             .and_then(|f| f.take(max + 1).read_to_end(&mut buffer))
-            .map_err(|e| {
-                unreadable(
-                    shown_as,
-                    format!("cannot read `{path}`: {}", io_reason(&e)),
-                    None,
-                    START,
-                )
-            })?;
+            .map_err(cannot_read)?;
         buffer
     };
     if bytes.len() as u64 > max {

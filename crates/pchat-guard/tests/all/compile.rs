@@ -8,22 +8,14 @@ use pchat_guard_engine::{CheckRequest, Response};
 
 use crate::support::{cli, outcome, root, scratch};
 
-const RULE: &str = r#"
-/// Every pool names its file store.
-rule CUSTOM-FS-001 {
-  severity error
-  title "Pools name a file store"
-  facts F15
-  for pool in persistent_chat_pools
-  where pool.file_store == none
-  report at pool.fqdn message "pool `{pool.id}` names no file store"
-}
-"#;
-
 /// Compiles the custom rule into `dir/custom.wasm`; returns its bytes.
 fn compile(dir: &std::path::Path) -> Vec<u8> {
     std::fs::create_dir_all(dir.join("rules")).unwrap_or_default();
-    std::fs::write(dir.join("rules/custom.rules"), RULE).unwrap_or_default();
+    std::fs::write(
+        dir.join("rules/custom.rules"),
+        &crate::support::custom_rule("error"),
+    )
+    .unwrap_or_default();
     let out = dir.join("custom.wasm");
     let (code, _, stderr) = outcome(&cli(&[
         "compile",
@@ -230,7 +222,7 @@ fn a_pack_loaded_once_runs_for_every_later_check_until_unloaded() {
         "2.0.0",
         &[pchat_guard_lang::Source {
             path: "custom.rules".into(),
-            text: RULE.to_string(),
+            text: crate::support::custom_rule("error"),
         }],
     );
     let bundle = serde_json::to_vec(&compiled.bundle).unwrap_or_default();

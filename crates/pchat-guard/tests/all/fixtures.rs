@@ -8,32 +8,45 @@ use crate::support::{
     files_in, native_report, relative, request_for, root, snapshot_settings, wasm_report,
 };
 
+/// Snapshots every manifest of `folder` and compares native and wasm reports. Through insta's
+/// `glob!`, a failing file does not hide the others: every snapshot mismatch and every host
+/// disagreement is reported before the test fails.
 fn check_folder(folder: &str, prefix: &str) {
-    for path in files_in(folder, &["json", "yaml", "yml"]) {
-        let request = request_for(&path);
-        let native = native_report(&request);
-        let wasm = wasm_report(&request);
-        assert_eq!(
-            native,
-            wasm,
-            "{}: native and wasm reports differ",
-            relative(&path)
+    let mut disagreements = Vec::new();
+    let outer = snapshot_settings();
+    outer.bind(|| {
+        insta::glob!(
+            format!("../../../../{folder}"),
+            "*.{json,yaml,yml}",
+            |path| {
+                let request = request_for(path);
+                let native = native_report(&request);
+                let wasm = wasm_report(&request);
+                if native != wasm {
+                    disagreements.push(relative(path));
+                }
+                let name = format!(
+                    "{prefix}__{}",
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or_default()
+                );
+                let run = RunReport::new(vec![native.clone()], 0);
+                let human = render::human(&run, &[Some(request.source.clone())], false);
+                // The file is in the snapshot's name already: no `@file` suffix.
+                let mut settings = insta::Settings::clone_current();
+                settings.remove_snapshot_suffix();
+                settings.bind(|| {
+                    insta::assert_json_snapshot!(format!("{name}.report"), native);
+                    insta::assert_snapshot!(format!("{name}.human"), human);
+                });
+            }
         );
-        let name = format!(
-            "{prefix}__{}",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-        );
-        let run = RunReport::new(vec![native.clone()], 0);
-        let human = render::human(&run, &[Some(request.source.clone())], false);
-        let mut settings = snapshot_settings();
-        settings.set_input_file(&path);
-        settings.bind(|| {
-            insta::assert_json_snapshot!(format!("{name}.report"), native);
-            insta::assert_snapshot!(format!("{name}.human"), human);
-        });
-    }
+    });
+    assert!(
+        disagreements.is_empty(),
+        "native and wasm reports differ: {disagreements:?}"
+    );
 }
 
 #[test]

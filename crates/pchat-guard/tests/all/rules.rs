@@ -9,52 +9,53 @@ use crate::support::{cli, files_in, outcome, relative, root, scratch};
 
 #[test]
 fn rule_fixtures_give_their_exact_diagnostics() {
-    for path in files_in("tests/fixtures/rules", &["rules"]) {
-        let name = relative(&path);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let sources = vec![Source {
-            path: name.clone(),
-            text,
-        }];
-        let compiled = pchat_guard_lang::compile("fixture", "0", &sources);
-        let errors = compiled
-            .diagnostics
-            .iter()
-            .filter(|d| d.level == Level::Error)
-            .count();
-        if name.contains("/ok-") {
-            assert!(
-                compiled.diagnostics.is_empty(),
-                "{name}: {:?}",
-                compiled.diagnostics
-            );
-            assert!(compiled.bundle.is_some(), "{name}: no bundle");
-        } else if name.contains("/err-") {
-            assert!(
-                errors > 0 && compiled.bundle.is_none(),
-                "{name}: expected errors"
-            );
-        } else {
-            assert!(
-                errors == 0 && !compiled.diagnostics.is_empty(),
-                "{name}: expected warnings only"
-            );
-        }
-        let rendered = render_diagnostics(&sources, &compiled, false);
-        let stem = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let mut settings = crate::support::snapshot_settings();
-        settings.set_input_file(&path);
-        settings.bind(|| {
-            insta::assert_snapshot!(format!("rules__{stem}"), rendered);
-            if let Some(bundle) = &compiled.bundle {
-                insta::assert_json_snapshot!(format!("rules__{stem}.ir"), bundle);
+    // Through insta's `glob!`: every fixture is checked and snapshotted before the test fails.
+    let mut wrong = Vec::new();
+    crate::support::snapshot_settings().bind(|| {
+        insta::glob!("../../../../tests/fixtures/rules", "*.rules", |path| {
+            let name = relative(path);
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let sources = vec![Source {
+                path: name.clone(),
+                text,
+            }];
+            let compiled = pchat_guard_lang::compile("fixture", "0", &sources);
+            let errors = compiled
+                .diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Error)
+                .count();
+            let as_named = if name.contains("/ok-") {
+                compiled.diagnostics.is_empty() && compiled.bundle.is_some()
+            } else if name.contains("/err-") {
+                errors > 0 && compiled.bundle.is_none()
+            } else {
+                errors == 0 && !compiled.diagnostics.is_empty()
+            };
+            if !as_named {
+                wrong.push(format!("{name}: {:?}", compiled.diagnostics));
             }
+            let rendered = render_diagnostics(&sources, &compiled, false);
+            let stem = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let mut settings = insta::Settings::clone_current();
+            settings.remove_snapshot_suffix();
+            settings.bind(|| {
+                insta::assert_snapshot!(format!("rules__{stem}"), rendered);
+                if let Some(bundle) = &compiled.bundle {
+                    insta::assert_json_snapshot!(format!("rules__{stem}.ir"), bundle);
+                }
+            });
         });
-    }
+    });
+    // `ok-` fixtures compile clean, `err-` ones fail, `warn-` ones only warn.
+    assert!(
+        wrong.is_empty(),
+        "fixtures that do not do as named: {wrong:#?}"
+    );
 }
 
 #[test]
@@ -109,32 +110,30 @@ fn the_shipped_pack_passes_its_own_tests_at_full_coverage() {
     );
 }
 
+/// A fresh scratch folder holding the one-rule custom pack, and the minimal manifest's text.
+fn custom_pack(name: &str) -> (std::path::PathBuf, String) {
+    let dir = scratch(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    write(
+        &dir,
+        "custom.rules",
+        &crate::support::custom_rule("warning"),
+    );
+    let manifest =
+        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
+            .unwrap_or_default();
+    (dir, manifest)
+}
+
 fn write(dir: &std::path::Path, name: &str, text: &str) {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
     std::fs::write(path, text).unwrap_or_default();
 }
 
-const CUSTOM_RULE: &str = r#"
-/// Every pool names its file store.
-rule CUSTOM-FS-001 {
-  severity warning
-  title "Pools name a file store"
-  facts F15
-  for pool in persistent_chat_pools
-  where pool.file_store == none
-  report at pool.fqdn message "pool `{pool.id}` names no file store"
-}
-"#;
-
 #[test]
 fn policy_tests_fail_when_expectations_are_not_met() {
-    let dir = scratch("policy-tests");
-    let _ = std::fs::remove_dir_all(&dir);
-    write(&dir, "custom.rules", CUSTOM_RULE);
-    let manifest =
-        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
-            .unwrap_or_default();
+    let (dir, manifest) = custom_pack("policy-tests");
     write(
         &dir,
         "tests/fires.yaml",
@@ -170,7 +169,11 @@ fn policy_tests_fail_when_expectations_are_not_met() {
 fn policy_cases_give_the_date_their_dated_waivers_are_judged_on() {
     let dir = scratch("policy-tests-today");
     let _ = std::fs::remove_dir_all(&dir);
-    write(&dir, "custom.rules", CUSTOM_RULE);
+    write(
+        &dir,
+        "custom.rules",
+        &crate::support::custom_rule("warning"),
+    );
     let manifest = crate::support::clean_minimal_manifest();
     let waived = format!(
         "{manifest}waivers:\n  - rule: CUSTOM-FS-001\n    target: pchat-pool\n    reason: r\n    expires: 2027-01-31\n"
@@ -211,7 +214,11 @@ fn policy_cases_give_the_date_their_dated_waivers_are_judged_on() {
 fn check_with_custom_policies_and_broken_policies() {
     let dir = scratch("custom-policies");
     let _ = std::fs::remove_dir_all(&dir);
-    write(&dir, "custom.rules", CUSTOM_RULE);
+    write(
+        &dir,
+        "custom.rules",
+        &crate::support::custom_rule("warning"),
+    );
     let (code, stdout, _) = outcome(&cli(&[
         "check",
         "--format",
@@ -238,7 +245,7 @@ fn check_with_custom_policies_and_broken_policies() {
     write(
         &broken,
         "broken.rules",
-        &CUSTOM_RULE.replace("pool.file_store", "pool.file_stor"),
+        &crate::support::custom_rule("warning").replace("pool.file_store", "pool.file_stor"),
     );
     let (code, _, stderr) = outcome(&cli(&[
         "check",
@@ -273,12 +280,7 @@ fn coverage_names_what_the_cases_never_reached_and_the_threshold_fails_the_run()
         stdout.contains("coverage: rules 29/29 (100.0%), where branches "),
         "{stdout}"
     );
-    let dir = scratch("coverage");
-    let _ = std::fs::remove_dir_all(&dir);
-    write(&dir, "custom.rules", CUSTOM_RULE);
-    let manifest =
-        std::fs::read_to_string(root().join("tests/fixtures/manifests/clean-minimal.yaml"))
-            .unwrap_or_default();
+    let (dir, manifest) = custom_pack("coverage");
     write(
         &dir,
         "tests/near-miss.yaml",

@@ -182,3 +182,21 @@ pub fn clean_minimal_manifest() -> String {
         .unwrap_or_else(|e| panic!("clean-minimal.yaml: {e}"))
         .replace("$schema: ../../../schemas/topology.schema.json\n", "")
 }
+
+/// A one-rule custom pack: every pool names its file store (the minimal manifest's pool names
+/// none, so it fires there), with the given severity.
+pub fn custom_rule(severity: &str) -> String {
+    format!(
+        r#"
+/// Every pool names its file store.
+rule CUSTOM-FS-001 {{
+  severity {severity}
+  title "Pools name a file store"
+  facts F15
+  for pool in persistent_chat_pools
+  where pool.file_store == none
+  report at pool.fqdn message "pool `{{pool.id}}` names no file store"
+}}
+"#
+    )
+}

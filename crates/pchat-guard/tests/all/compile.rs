@@ -13,7 +13,7 @@ fn compile(dir: &std::path::Path) -> Vec<u8> {
     std::fs::create_dir_all(dir.join("rules")).unwrap_or_default();
     std::fs::write(
         dir.join("rules/custom.rules"),
-        &crate::support::custom_rule("error"),
+        crate::support::custom_rule("error"),
     )
     .unwrap_or_default();
     let out = dir.join("custom.wasm");

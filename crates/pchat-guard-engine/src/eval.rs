@@ -465,6 +465,7 @@ impl<'a> Evaluator<'a> {
             help,
             related: None,
             waived: None,
+            fingerprint: None,
         }
     }
 

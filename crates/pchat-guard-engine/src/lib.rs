@@ -59,6 +59,10 @@ pub struct CheckRequest {
     /// Waivers from outside the manifest (a waiver file), applied after the manifest's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<waiver::ExternalWaiver>,
+    /// Ignore the manifest's own `waivers[]` (each gets a `PCG-WAIVER-IGNORED` note): only
+    /// `waivers` apply.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_manifest_waivers: bool,
 }
 
 /// The answer to a JSON request: a report, or why the request itself was unusable.
@@ -173,9 +177,12 @@ impl Checker {
                     &root,
                     &index,
                     &request.path,
-                    &request.waivers,
-                    &rules,
-                    request.today,
+                    &waiver::Context {
+                        external: &request.waivers,
+                        ignore_manifest: request.ignore_manifest_waivers,
+                        rules: &rules,
+                        today: request.today,
+                    },
                     &mut findings,
                 );
                 true
@@ -190,14 +197,17 @@ impl Checker {
             ))
         });
         findings.dedup();
-        FileReport {
+        let mut report = FileReport {
             format_version: report::REPORT_FORMAT_VERSION,
             path: request.path.clone(),
             input_format,
             checked,
             findings,
+            sha256: Some(report::sha256_hex(text.as_bytes())),
             coverage,
-        }
+        };
+        report.fill_fingerprints();
+        report
     }
 
     fn check_tree(&self, root: &Node, index: &LineIndex<'_>, findings: &mut Vec<Finding>) {

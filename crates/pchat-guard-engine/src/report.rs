@@ -119,6 +119,8 @@ codes! {
     WaiverExpired = "PCG-WAIVER-EXPIRED", Warning, input_error: false, "a waiver has expired and no longer applies";
     /// A waiver waives no finding.
     WaiverUnused = "PCG-WAIVER-UNUSED", Warning, input_error: false, "a waiver waives no finding";
+    /// A waiver of the manifest is ignored because the host asked to apply only its own.
+    WaiverIgnored = "PCG-WAIVER-IGNORED", Info, input_error: false, "a manifest's waiver is ignored by the pipeline's settings";
     /// A waiver file is not a list of well-formed waivers (raised by hosts).
     WaiverFile = "PCG-WAIVER-FILE", Error, input_error: true, "the waiver file is not a list of well-formed waivers";
     /// A baseline file is not a well-formed baseline (raised by hosts).
@@ -157,6 +159,10 @@ pub struct Finding {
     /// Set when a waiver accepts the finding: it is still reported, but does not fail the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<crate::waiver::Waived>,
+    /// A stable identity across runs ([`fingerprint`]): the same value in the JSON report,
+    /// baselines, SARIF `partialFingerprints` and GitLab code quality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 impl Finding {
@@ -172,6 +178,7 @@ impl Finding {
             help: None,
             related: None,
             waived: None,
+            fingerprint: None,
         }
     }
 
@@ -207,6 +214,10 @@ pub struct FileReport {
     pub checked: bool,
     /// The findings, ordered by position, then code.
     pub findings: Vec<Finding>,
+    /// SHA-256 (hex) of the text that was checked, so a pipeline can tell which version of the
+    /// file a report speaks of; absent when the text could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// What each rule did, by rule id, when the request asked for coverage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<std::collections::BTreeMap<String, crate::eval::RuleCoverage>>,
@@ -239,6 +250,49 @@ impl InputFormat {
             {
                 Some('{') | Some('[') => InputFormat::Json,
                 _ => InputFormat::Yaml,
+            }
+        }
+    }
+}
+
+/// A path as reports, fingerprints and waiver globs see it: forward slashes, no leading `./`.
+pub fn normalize_path(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut rest = path.as_str();
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r;
+    }
+    rest.to_string()
+}
+
+/// A stable identity of a finding of the file at `path` across runs: the first 32 hex digits
+/// of the SHA-256 of its code, file, pointer and message. Moving the value to another line
+/// keeps it; changing what is wrong changes it.
+pub fn fingerprint(path: &str, finding: &Finding) -> String {
+    let text = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        finding.code,
+        normalize_path(path),
+        finding.pointer,
+        finding.message
+    );
+    let mut hex = sha256_hex(text.as_bytes());
+    hex.truncate(32);
+    hex
+}
+
+/// SHA-256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+impl FileReport {
+    /// Gives every finding without one its fingerprint.
+    pub fn fill_fingerprints(&mut self) {
+        for finding in &mut self.findings {
+            if finding.fingerprint.is_none() {
+                finding.fingerprint = Some(fingerprint(&self.path, finding));
             }
         }
     }

@@ -177,21 +177,52 @@ struct Written<'a> {
     node: &'a Node,
 }
 
+/// What decides which waivers apply to a manifest, besides its own `waivers[]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The host's waivers (from waiver files), applied after the manifest's.
+    pub external: &'a [ExternalWaiver],
+    /// Whether the pipeline ignores the manifest's own waivers (each gets a note instead).
+    pub ignore_manifest: bool,
+    /// The rules of the pack: a waiver of anything else is an error.
+    pub rules: &'a [&'a str],
+    /// Today, for `expires`; `None` means an expiring waiver cannot be dated.
+    pub today: Option<Date>,
+}
+
 /// Applies the manifest's waivers, then the host's, to the findings; adds the warnings and
-/// errors about the waivers themselves (expired, waiving nothing, naming no rule).
+/// errors about the waivers themselves (expired, waiving nothing, naming no rule, ignored).
 pub fn apply(
     root: &Node,
     index: &LineIndex<'_>,
     path: &str,
-    external: &[ExternalWaiver],
-    rules: &[&str],
-    today: Option<Date>,
+    context: &Context<'_>,
     findings: &mut Vec<Finding>,
 ) {
+    let Context {
+        external,
+        ignore_manifest,
+        rules,
+        today,
+    } = *context;
     let mut notes = Vec::new();
     let mut active: Vec<Active<'_>> = Vec::new();
     let mut manifest_count = 0;
     for w in written(root) {
+        if ignore_manifest {
+            notes.push(note(
+                Code::WaiverIgnored,
+                format!(
+                    "the manifest's waiver of `{}` is ignored: this pipeline applies only its own waiver files",
+                    w.rule
+                ),
+                w.pointer.clone(),
+                index.location(w.node.span),
+                "ask the pipeline's owners to accept the finding in their waiver file, or fix it"
+                    .to_string(),
+            ));
+            continue;
+        }
         let origin = WaiverOrigin {
             path: path.to_string(),
             pointer: w.pointer.clone(),

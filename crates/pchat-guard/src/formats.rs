@@ -150,20 +150,13 @@ pub fn sarif(report: &RunReport, rules: &[RuleMeta], with_baseline: bool) -> Val
     })
 }
 
-/// A stable identity of a finding of the file at `path` across runs: rule, file, pointer and
-/// message.
+/// A stable identity of a finding of the file at `path` across runs (the engine's: rule, file,
+/// pointer and message), the one the module already gave it when it has one.
 pub fn fingerprint(path: &str, finding: &Finding) -> String {
-    let text = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{}",
-        finding.code,
-        crate::waivers::normalize(path),
-        finding.pointer,
-        finding.message
-    );
-    crate::module::digest(text.as_bytes())
-        .chars()
-        .take(32)
-        .collect()
+    finding
+        .fingerprint
+        .clone()
+        .unwrap_or_else(|| pchat_guard_engine::report::fingerprint(path, finding))
 }
 
 /// Escapes workflow-command data (the message).
@@ -208,6 +201,99 @@ pub fn github(report: &RunReport) -> String {
                 escape_property(&title),
                 escape_data(&message)
             ));
+        }
+    }
+    out
+}
+
+/// GitLab code quality (a subset of Code Climate's JSON, as GitLab reads it for merge-request
+/// widgets): one issue per finding that is not waived, with the baseline fingerprint so that
+/// GitLab tells new findings from old across pipelines.
+pub fn gitlab(report: &RunReport) -> Value {
+    let issues: Vec<Value> = report
+        .files
+        .iter()
+        .flat_map(|file| {
+            file.findings
+                .iter()
+                .filter(|f| f.waived.is_none())
+                .map(move |f| {
+                    let severity = match f.severity {
+                        Severity::Error => "critical",
+                        Severity::Warning => "major",
+                        Severity::Info => "info",
+                    };
+                    json!({
+                        "description": f.message,
+                        "check_name": f.code,
+                        "fingerprint": fingerprint(&file.path, f),
+                        "severity": severity,
+                        "location": {
+                            "path": pchat_guard_engine::report::normalize_path(&file.path),
+                            "lines": { "begin": f.location.start.line.max(1) },
+                        },
+                    })
+                })
+        })
+        .collect();
+    Value::Array(issues)
+}
+
+/// Escapes the message of an Azure Pipelines logging command.
+fn escape_azure_data(text: &str) -> String {
+    text.replace('%', "%AZP25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value of an Azure Pipelines logging command.
+fn escape_azure_property(text: &str) -> String {
+    escape_azure_data(text)
+        .replace(';', "%3B")
+        .replace(']', "%5D")
+}
+
+/// Azure Pipelines logging commands: a `task.logissue` per error or warning (Azure has no other
+/// levels), with file, line, column and code; info and waived findings as plain lines, so
+/// they are in the log without marking the run.
+pub fn azure(report: &RunReport) -> String {
+    let mut out = String::new();
+    for file in &report.files {
+        for f in &file.findings {
+            let kind = match f.severity {
+                _ if f.waived.is_some() => None,
+                Severity::Error => Some("error"),
+                Severity::Warning => Some("warning"),
+                Severity::Info => None,
+            };
+            let message = match &f.help {
+                Some(help) => format!("{} (help: {help})", f.message),
+                None => f.message.clone(),
+            };
+            match kind {
+                Some(kind) => out.push_str(&format!(
+                    "##vso[task.logissue type={kind};sourcepath={};linenumber={};columnnumber={};code={}]{}\n",
+                    escape_azure_property(&file.path),
+                    f.location.start.line,
+                    f.location.start.column,
+                    escape_azure_property(&f.code),
+                    escape_azure_data(&message)
+                )),
+                None => {
+                    let waived = f
+                        .waived
+                        .as_ref()
+                        .map_or_else(String::new, |w| format!(" (waived: {})", w.reason));
+                    out.push_str(&format!(
+                        "{}:{}:{}: {} {}{waived}\n",
+                        file.path,
+                        f.location.start.line,
+                        f.location.start.column,
+                        f.code,
+                        message.replace(['\r', '\n'], " ")
+                    ));
+                }
+            }
         }
     }
     out

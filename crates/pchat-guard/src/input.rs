@@ -32,6 +32,7 @@ fn not_checked(
             )
             .with_help(help),
         ],
+        sha256: None,
         coverage: None,
     }
 }

@@ -54,7 +54,12 @@ pub struct Summary {
 
 impl RunReport {
     /// Builds the report of a run from its file reports; `baselined` findings were left out.
-    pub fn new(files: Vec<FileReport>, baselined: usize) -> RunReport {
+    /// Every finding gets its fingerprint (the module's, or the same one computed here for the
+    /// host's own findings).
+    pub fn new(mut files: Vec<FileReport>, baselined: usize) -> RunReport {
+        for file in &mut files {
+            file.fill_fingerprints();
+        }
         let mut summary = Summary {
             files: files.len(),
             baselined,

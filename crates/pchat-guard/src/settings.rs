@@ -49,6 +49,7 @@ pub fn parse(path: &str, limits: &Limits) -> Result<Parsed, Box<Unusable>> {
                 input_format: format,
                 checked: false,
                 findings: vec![e.into_finding(&LineIndex::new(&text))],
+                sha256: None,
                 coverage: None,
             };
             Err(Box::new(Unusable {
@@ -158,6 +159,7 @@ impl<'a> Problems<'a> {
             input_format: format,
             checked: self.findings.is_empty(),
             findings: self.findings,
+            sha256: None,
             coverage: None,
         }
     }

@@ -38,12 +38,7 @@ struct Entry {
 
 /// A path as reports and waiver globs see it: forward slashes, no leading `./`.
 pub fn normalize(path: &str) -> String {
-    let path = path.replace('\\', "/");
-    let mut rest = path.as_str();
-    while let Some(r) = rest.strip_prefix("./") {
-        rest = r;
-    }
-    rest.to_string()
+    pchat_guard_engine::report::normalize_path(path)
 }
 
 impl WaiverFile {
@@ -141,6 +136,7 @@ impl WaiverFile {
             input_format: self.format,
             checked: true,
             findings,
+            sha256: None,
             coverage: None,
         })
     }

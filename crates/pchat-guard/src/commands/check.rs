@@ -22,6 +22,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also write the report in FORMAT to FILE, from the same run (`sarif:results.sarif`,
+    /// `junit:junit.xml`, `gitlab:gl-code-quality.json`...). May be given more than once.
+    #[arg(long = "output", value_name = "FORMAT:FILE", value_parser = parse_output)]
+    pub outputs: Vec<(Format, PathBuf)>,
     /// Read inputs as this format instead of inferring it from the extension.
     #[arg(long, value_enum)]
     pub input_format: Option<InputFormatArg>,
@@ -41,6 +45,10 @@ pub struct CheckArgs {
     /// May be given more than once.
     #[arg(long, value_name = "FILE")]
     pub waivers: Vec<String>,
+    /// Ignore the waivers written in the manifests themselves (each is reported as ignored, at
+    /// info level): only the waiver files given with `--waivers` apply.
+    #[arg(long)]
+    pub ignore_manifest_waivers: bool,
     /// The date waivers' `expires` is compared with, `YYYY-MM-DD` [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<Date>,
@@ -54,6 +62,27 @@ pub struct CheckArgs {
     /// How to run the module.
     #[command(flatten)]
     pub host: HostArgs,
+}
+
+/// Parses `--output FORMAT:FILE`.
+pub fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not FORMAT:FILE (such as `sarif:results.sarif`)"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!(
+            "`{format}` is not a format; the formats are {}",
+            names.join(", ")
+        )
+    })?;
+    if file.is_empty() {
+        return Err(format!("`{text}` names no file"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 /// Parses `--today`.
@@ -82,6 +111,10 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow annotations.
     Github,
+    /// GitLab code quality (Code Climate JSON), for merge-request widgets.
+    Gitlab,
+    /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
+    Azure,
 }
 
 /// How to read inputs, when not by their extension.
@@ -159,7 +192,9 @@ pub fn run(args: CheckArgs) -> Outcome {
     // The rules and codes the module runs: for waiver and baseline files, SARIF and JUnit.
     let needs_rules = !args.waivers.is_empty()
         || args.baseline.is_some()
-        || matches!(args.format, Format::Sarif | Format::Junit);
+        || std::iter::once(args.format)
+            .chain(args.outputs.iter().map(|(f, _)| *f))
+            .any(|f| matches!(f, Format::Sarif | Format::Junit));
     let described = match loaded {
         Some(description) => Some(description),
         None if needs_rules => match session.describe() {
@@ -225,6 +260,7 @@ pub fn run(args: CheckArgs) -> Outcome {
             coverage: false,
             bundle: None,
             today: Some(today),
+            ignore_manifest_waivers: args.ignore_manifest_waivers,
             waivers: waiver_files
                 .iter()
                 .flat_map(|w| w.for_file(&item.shown))
@@ -307,33 +343,58 @@ pub fn run(args: CheckArgs) -> Outcome {
     }
     let baselined = baseline.as_ref().map_or(0, |b| b.apply(&mut files));
     let report = RunReport::new(files, baselined);
-    let output = match args.format {
-        Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(json) => json + "\n",
-            Err(e) => {
-                return out.internal(&HostError::Failure(format!("encoding the report: {e}")));
-            }
-        },
-        Format::Human => render::human(&report, &sources, use_color(args.color)),
-        Format::Github => crate::formats::github(&report),
-        Format::Sarif => match serde_json::to_string_pretty(&crate::formats::sarif(
-            &report,
-            &metas,
-            baseline.is_some(),
-        )) {
-            Ok(text) => text + "\n",
-            Err(e) => return out.internal(&HostError::Failure(format!("encoding SARIF: {e}"))),
-        },
-        Format::Junit => match crate::formats::junit(&report, &metas) {
-            Ok(xml) => xml + "\n",
-            Err(e) => return out.internal(&HostError::Failure(e)),
-        },
+    let rendered = |format: Format, color: bool| {
+        render(format, &report, &sources, &metas, baseline.is_some(), color)
+    };
+    for (format, path) in &args.outputs {
+        // Files get no colour.
+        let text = match rendered(*format, false) {
+            Ok(text) => text,
+            Err(e) => return out.internal(&e),
+        };
+        if let Err(e) = std::fs::write(path, text) {
+            say!(out, "error: cannot write `{}`: {e}", path.display());
+            return out.with(ExitStatus::CannotCheck);
+        }
+    }
+    let output = match rendered(args.format, use_color(args.color)) {
+        Ok(text) => text,
+        Err(e) => return out.internal(&e),
     };
     out.emit(output);
     if args.write_baseline.is_some() && report.summary.checked == report.summary.files {
         return out.with(ExitStatus::Clean);
     }
     out.with(exit_code(&report, args.fail_on))
+}
+
+/// The report in one format.
+fn render(
+    format: Format,
+    report: &RunReport,
+    sources: &[Option<String>],
+    metas: &[crate::formats::RuleMeta],
+    with_baseline: bool,
+    color: bool,
+) -> Result<String, HostError> {
+    let json = |value: &serde_json::Value| {
+        serde_json::to_string_pretty(value)
+            .map(|text| text + "\n")
+            .map_err(|e| HostError::Failure(format!("encoding the report: {e}")))
+    };
+    match format {
+        Format::Json => serde_json::to_string_pretty(report)
+            .map(|text| text + "\n")
+            .map_err(|e| HostError::Failure(format!("encoding the report: {e}"))),
+        Format::Human => Ok(render::human(report, sources, color)),
+        Format::Github => Ok(crate::formats::github(report)),
+        Format::Azure => Ok(crate::formats::azure(report)),
+        Format::Sarif => json(&crate::formats::sarif(report, metas, with_baseline)),
+        Format::Gitlab => json(&crate::formats::gitlab(report)),
+        Format::Junit => crate::formats::junit(report, metas)
+            .map(|xml| xml + "\n")
+            .map_err(HostError::Failure),
+    }
 }
 
 /// Whether human output is coloured.

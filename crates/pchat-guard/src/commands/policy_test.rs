@@ -93,6 +93,7 @@ pub fn run(args: &TestArgs) -> Outcome {
             bundle: None,
             today,
             waivers: Vec::new(),
+            ignore_manifest_waivers: false,
         };
         let response = serde_json::to_vec(&request)
             .map_err(|e| HostError::Failure(e.to_string()))

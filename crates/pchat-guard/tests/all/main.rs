@@ -15,6 +15,7 @@ mod integrations;
 mod module;
 mod node;
 mod pack;
+mod pipelines;
 mod robustness;
 mod rules;
 mod support;

@@ -76,7 +76,7 @@ pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>,
         if !Path::new(arg).is_dir() {
             inputs.push(Input {
                 path: arg.clone(),
-                shown: arg.clone(),
+                shown: shown_path(arg),
             });
             continue;
         }
@@ -97,7 +97,7 @@ pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>,
                         && !skip.is_empty()
                         && std::fs::canonicalize(path).is_ok_and(|p| skip.contains(&p));
                     if is_manifest && !skipped {
-                        let shown = path.to_string_lossy().replace('\\', "/");
+                        let shown = shown_path(&path.to_string_lossy());
                         inputs.push(Input {
                             path: path.to_string_lossy().into_owned(),
                             shown,
@@ -124,6 +124,16 @@ pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>,
     inputs.sort_by_key(key);
     inputs.dedup_by(|a, b| key(a) == key(b));
     (inputs, problems)
+}
+
+/// A path as reports show it: with `/` between folders on every platform (on Windows `\\` is a
+/// separator; elsewhere it is a character of the name and stays).
+pub fn shown_path(path: &str) -> String {
+    if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    }
 }
 
 /// The path and message of an error met while walking a directory.

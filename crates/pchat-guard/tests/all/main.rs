@@ -19,4 +19,5 @@ mod pipelines;
 mod robustness;
 mod rules;
 mod support;
+mod terraform;
 mod tidy;

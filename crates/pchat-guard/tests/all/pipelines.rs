@@ -369,7 +369,10 @@ fn the_github_action_check_step_runs_on_broken_and_clean_manifests() {
             .env("INPUT_BASELINE", "")
             .env("INPUT_IGNORE_MANIFEST_WAIVERS", "false")
             .env("GITHUB_OUTPUT", &outputs)
-            .env("PCHAT_GUARD_CACHE_DIR", crate::support::scratch("cli-cache"))
+            .env(
+                "PCHAT_GUARD_CACHE_DIR",
+                crate::support::scratch("cli-cache"),
+            )
             .output()
             .unwrap_or_else(|e| panic!("bash: {e}"));
         let (code, stdout, stderr) = outcome(&output);

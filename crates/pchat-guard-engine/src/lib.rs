@@ -5,6 +5,8 @@
 //! [`FileReport`]. It does no I/O, reads no clock or environment and has no randomness: the same
 //! request gives the same bytes on every host, natively and inside the WebAssembly module.
 
+#[macro_use]
+mod code_table;
 pub mod checks;
 pub mod describe;
 pub mod eval;

@@ -32,105 +32,66 @@ impl Severity {
     }
 }
 
-/// Defines [`Code`] from one table: each code's variant, report text, severity, whether it means
-/// the file could not be checked, and its one-line summary. A new code is one line here.
-macro_rules! codes {
-    ($(
-        $(#[$doc:meta])*
-        $variant:ident = $text:literal, $severity:ident, input_error: $input:literal, $summary:literal;
-    )*) => {
-        /// A stable code for each kind of problem the engine itself finds.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl Code {
-            /// Every code, in documentation order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
-
-            /// The stable code as it appears in reports.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Code::$variant => $text,)*
-                }
-            }
-
-            /// What the code means, in one line.
-            pub fn summary(self) -> &'static str {
-                match self {
-                    $(Code::$variant => $summary,)*
-                }
-            }
-
-            /// The severity of a finding with this code.
-            pub fn severity(self) -> Severity {
-                match self {
-                    $(Code::$variant => Severity::$severity,)*
-                }
-            }
-
-            /// Whether a finding with this code means the file could not be checked at all.
-            pub fn is_input_error(self) -> bool {
-                match self {
-                    $(Code::$variant => $input,)*
-                }
-            }
-        }
-    };
-}
-
-codes! {
-    /// The file could not be read, or is not UTF-8 text (raised by hosts).
-    Unreadable = "PCG-UNREADABLE", Error, input_error: true, "the file could not be read, or is not UTF-8 text";
-    /// The text is not well-formed JSON or YAML.
-    Syntax = "PCG-SYNTAX", Error, input_error: true, "the file is not well-formed JSON or YAML";
-    /// The input passes a size, depth or alias limit.
-    Limit = "PCG-LIMIT", Error, input_error: true, "the file passes a size, nesting or alias limit";
-    /// The input holds no manifest, or more than one document.
-    Empty = "PCG-EMPTY", Error, input_error: true, "the file holds no manifest, or more than one YAML document";
-    /// An object has the same key twice.
-    DuplicateKey = "PCG-DUPLICATE-KEY", Error, input_error: false, "an object has the same key twice";
-    /// Two entities of one collection share an id.
-    DuplicateId = "PCG-DUPLICATE-ID", Error, input_error: false, "two entities of one collection share an id";
-    /// A reference names no entity.
-    DanglingRef = "PCG-DANGLING-REF", Error, input_error: false, "a reference names no entity of its collection";
-    /// A value has the wrong type.
-    SchemaType = "PCG-SCHEMA-TYPE", Error, input_error: false, "a value has the wrong type";
-    /// A required field is missing.
-    SchemaRequired = "PCG-SCHEMA-REQUIRED", Error, input_error: false, "a required field is missing";
-    /// A field the schema does not know.
-    SchemaUnknownField = "PCG-SCHEMA-UNKNOWN-FIELD", Error, input_error: false, "a field the schema does not know";
-    /// A value outside the allowed set.
-    SchemaEnum = "PCG-SCHEMA-ENUM", Error, input_error: false, "a value outside the allowed set";
-    /// A string that does not match the expected format.
-    SchemaFormat = "PCG-SCHEMA-FORMAT", Error, input_error: false, "a string that does not match the expected format";
-    /// A number outside its range.
-    SchemaRange = "PCG-SCHEMA-RANGE", Error, input_error: false, "a number outside its allowed range";
-    /// Too few or too many items or characters.
-    SchemaSize = "PCG-SCHEMA-SIZE", Error, input_error: false, "too few or too many items or characters";
-    /// Items that must be unique are not.
-    SchemaUnique = "PCG-SCHEMA-UNIQUE", Error, input_error: false, "items that must be unique are not";
-    /// Any other schema violation.
-    Schema = "PCG-SCHEMA", Error, input_error: false, "another schema violation";
-    /// A waiver names no rule of the pack (or a `PCG-*` code, which cannot be waived).
-    WaiverUnknownRule = "PCG-WAIVER-UNKNOWN-RULE", Error, input_error: false, "a waiver names no rule of the pack";
-    /// A waiver has expired (or cannot be dated): it does not apply.
-    WaiverExpired = "PCG-WAIVER-EXPIRED", Warning, input_error: false, "a waiver has expired and no longer applies";
-    /// A waiver waives no finding.
-    WaiverUnused = "PCG-WAIVER-UNUSED", Warning, input_error: false, "a waiver waives no finding";
-    /// A waiver of the manifest is ignored because the host asked to apply only its own.
-    WaiverIgnored = "PCG-WAIVER-IGNORED", Info, input_error: false, "a manifest's waiver is ignored by the pipeline's settings";
-    /// A waiver file is not a list of well-formed waivers (raised by hosts).
-    WaiverFile = "PCG-WAIVER-FILE", Error, input_error: true, "the waiver file is not a list of well-formed waivers";
-    /// A baseline file is not a well-formed baseline (raised by hosts).
-    BaselineFile = "PCG-BASELINE-FILE", Error, input_error: true, "the baseline file is not a well-formed baseline";
+crate::code_table! {
+    /// A stable code for each kind of problem the engine itself finds; its properties are the
+    /// severity of its findings and whether it means the file could not be checked at all.
+    pub enum Code: (Severity, bool) {
+        /// The file could not be read, or is not UTF-8 text (raised by hosts).
+        Unreadable = "PCG-UNREADABLE", "the file could not be read, or is not UTF-8 text", (Severity::Error, true);
+        /// The text is not well-formed JSON or YAML.
+        Syntax = "PCG-SYNTAX", "the file is not well-formed JSON or YAML", (Severity::Error, true);
+        /// The input passes a size, depth or alias limit.
+        Limit = "PCG-LIMIT", "the file passes a size, nesting or alias limit", (Severity::Error, true);
+        /// The input holds no manifest, or more than one document.
+        Empty = "PCG-EMPTY", "the file holds no manifest, or more than one YAML document", (Severity::Error, true);
+        /// An object has the same key twice.
+        DuplicateKey = "PCG-DUPLICATE-KEY", "an object has the same key twice", (Severity::Error, false);
+        /// Two entities of one collection share an id.
+        DuplicateId = "PCG-DUPLICATE-ID", "two entities of one collection share an id", (Severity::Error, false);
+        /// A reference names no entity.
+        DanglingRef = "PCG-DANGLING-REF", "a reference names no entity of its collection", (Severity::Error, false);
+        /// A value has the wrong type.
+        SchemaType = "PCG-SCHEMA-TYPE", "a value has the wrong type", (Severity::Error, false);
+        /// A required field is missing.
+        SchemaRequired = "PCG-SCHEMA-REQUIRED", "a required field is missing", (Severity::Error, false);
+        /// A field the schema does not know.
+        SchemaUnknownField = "PCG-SCHEMA-UNKNOWN-FIELD", "a field the schema does not know", (Severity::Error, false);
+        /// A value outside the allowed set.
+        SchemaEnum = "PCG-SCHEMA-ENUM", "a value outside the allowed set", (Severity::Error, false);
+        /// A string that does not match the expected format.
+        SchemaFormat = "PCG-SCHEMA-FORMAT", "a string that does not match the expected format", (Severity::Error, false);
+        /// A number outside its range.
+        SchemaRange = "PCG-SCHEMA-RANGE", "a number outside its allowed range", (Severity::Error, false);
+        /// Too few or too many items or characters.
+        SchemaSize = "PCG-SCHEMA-SIZE", "too few or too many items or characters", (Severity::Error, false);
+        /// Items that must be unique are not.
+        SchemaUnique = "PCG-SCHEMA-UNIQUE", "items that must be unique are not", (Severity::Error, false);
+        /// Any other schema violation.
+        Schema = "PCG-SCHEMA", "another schema violation", (Severity::Error, false);
+        /// A waiver names no rule of the pack (or a `PCG-*` code, which cannot be waived).
+        WaiverUnknownRule = "PCG-WAIVER-UNKNOWN-RULE", "a waiver names no rule of the pack", (Severity::Error, false);
+        /// A waiver has expired (or cannot be dated): it does not apply.
+        WaiverExpired = "PCG-WAIVER-EXPIRED", "a waiver has expired and no longer applies", (Severity::Warning, false);
+        /// A waiver waives no finding.
+        WaiverUnused = "PCG-WAIVER-UNUSED", "a waiver waives no finding", (Severity::Warning, false);
+        /// A waiver of the manifest is ignored because the host asked to apply only its own.
+        WaiverIgnored = "PCG-WAIVER-IGNORED", "a manifest's waiver is ignored by the pipeline's settings", (Severity::Info, false);
+        /// A waiver file is not a list of well-formed waivers (raised by hosts).
+        WaiverFile = "PCG-WAIVER-FILE", "the waiver file is not a list of well-formed waivers", (Severity::Error, true);
+        /// A baseline file is not a well-formed baseline (raised by hosts).
+        BaselineFile = "PCG-BASELINE-FILE", "the baseline file is not a well-formed baseline", (Severity::Error, true);
+    }
 }
 
 impl Code {
-    /// The code with this report text.
-    pub fn from_text(text: &str) -> Option<Code> {
-        Code::ALL.iter().copied().find(|c| c.as_str() == text)
+    /// The severity of a finding with this code.
+    pub fn severity(self) -> Severity {
+        self.props().0
+    }
+
+    /// Whether a finding with this code means the file could not be checked at all.
+    pub fn is_input_error(self) -> bool {
+        self.props().1
     }
 }
 

@@ -33,69 +33,42 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
-/// Defines [`Code`] from one table: each diagnostic's variant, code, level and meaning (the
-/// meanings are documented in `docs/rules-language.md`). A new diagnostic is one line here.
-macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident = $text:literal, $level:ident, $summary:literal;)*) => {
-        /// A compiler diagnostic's stable code.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl Code {
-            /// Every code, in documentation order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
-
-            /// The code as diagnostics show it (`PCL001`).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Code::$variant => $text,)*
-                }
-            }
-
-            /// Whether it stops compilation.
-            pub fn level(self) -> Level {
-                match self {
-                    $(Code::$variant => Level::$level,)*
-                }
-            }
-
-            /// What it means, in a few words.
-            pub fn summary(self) -> &'static str {
-                match self {
-                    $(Code::$variant => $summary,)*
-                }
-            }
-        }
-    };
+pchat_guard_engine::code_table! {
+    /// A compiler diagnostic's stable code; its property is whether it stops compilation. The
+    /// meanings are documented in `docs/rules-language.md` (a test checks every row is there).
+    pub enum Code: Level {
+        /// Syntax error.
+        Syntax = "PCL001", "syntax error", Level::Error;
+        /// Unknown field.
+        UnknownField = "PCL002", "unknown field", Level::Error;
+        /// Unknown name.
+        UnknownName = "PCL003", "unknown name", Level::Error;
+        /// Type mismatch.
+        TypeMismatch = "PCL004", "type mismatch", Level::Error;
+        /// Value outside the field's allowed values.
+        NotAllowed = "PCL005", "value outside the field's allowed values", Level::Error;
+        /// Unknown function or method, or wrong arguments.
+        UnknownFunction = "PCL006", "unknown function or method, or wrong arguments", Level::Error;
+        /// Duplicate rule id.
+        DuplicateRule = "PCL007", "duplicate rule id", Level::Error;
+        /// Lookup in a collection the field does not refer to.
+        WrongCollection = "PCL008", "lookup in a collection the field does not refer to", Level::Error;
+        /// Missing or invalid rule header.
+        RuleHeader = "PCL009", "missing or invalid rule header", Level::Error;
+        /// Helper predicate that calls itself.
+        RecursiveHelper = "PCL010", "helper predicate that calls itself", Level::Error;
+        /// Unused binding or helper.
+        Unused = "PCL101", "unused binding or helper", Level::Warning;
+        /// Rule that can never fire.
+        NeverFires = "PCL102", "rule that can never fire", Level::Warning;
+    }
 }
 
-codes! {
-    /// Syntax error.
-    Syntax = "PCL001", Error, "syntax error";
-    /// Unknown field.
-    UnknownField = "PCL002", Error, "unknown field";
-    /// Unknown name.
-    UnknownName = "PCL003", Error, "unknown name";
-    /// Type mismatch.
-    TypeMismatch = "PCL004", Error, "type mismatch";
-    /// Value outside the field's allowed values.
-    NotAllowed = "PCL005", Error, "value outside the field's allowed values";
-    /// Unknown function or method, or wrong arguments.
-    UnknownFunction = "PCL006", Error, "unknown function or method, or wrong arguments";
-    /// Duplicate rule id.
-    DuplicateRule = "PCL007", Error, "duplicate rule id";
-    /// Lookup in a collection the field does not refer to.
-    WrongCollection = "PCL008", Error, "lookup in a collection the field does not refer to";
-    /// Missing or invalid rule header.
-    RuleHeader = "PCL009", Error, "missing or invalid rule header";
-    /// Helper predicate that calls itself.
-    RecursiveHelper = "PCL010", Error, "helper predicate that calls itself";
-    /// Unused binding or helper.
-    Unused = "PCL101", Warning, "unused binding or helper";
-    /// Rule that can never fire.
-    NeverFires = "PCL102", Warning, "rule that can never fire";
+impl Code {
+    /// Whether it stops compilation.
+    pub fn level(self) -> Level {
+        self.props()
+    }
 }
 
 impl std::fmt::Display for Code {
@@ -119,10 +92,7 @@ impl Serialize for Code {
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == text)
+        Code::from_text(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("no diagnostic code `{text}`")))
     }
 }

@@ -7,8 +7,14 @@ use std::process::Command;
 
 use crate::support::{outcome, root};
 
+/// `js/dist` is built by this test and read by the playground's (`web.rs`): one at a time.
+pub static JS_DIST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_npm_package_gives_the_clis_reports() {
+    let _dist = JS_DIST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let output = Command::new("sh")
         .arg(root().join("js/test.sh"))
         .arg(env!("CARGO_BIN_EXE_pchat-guard"))

@@ -23,3 +23,4 @@ mod rules;
 mod support;
 mod terraform;
 mod tidy;
+mod web;

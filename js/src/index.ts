@@ -3,7 +3,7 @@
 import initGlue, * as glue from './pchat_guard.js';
 import { moduleDigest, version } from './build-info.js';
 import { PchatGuardError } from './errors.js';
-import type { FileReport } from './report-types.js';
+import type { FileReport, RunReport } from './report-types.js';
 import type { CheckOptions, Description, JsonSchema, ModuleSource } from './types.js';
 
 export { PchatGuardError } from './errors.js';
@@ -202,6 +202,35 @@ export function describe(): Description {
   const answer: unknown = JSON.parse(glue.describe());
   if (isError(answer)) throw new PchatGuardError(answer.message, 'module');
   return answer as Description;
+}
+
+function render(format: 'json' | 'sarif', reports: FileReport | FileReport[]): unknown {
+  const files = Array.isArray(reports) ? reports : [reports];
+  const answer: unknown = JSON.parse(glue.render(JSON.stringify({ format, files })));
+  if (isError(answer)) throw new PchatGuardError(answer.message, 'request');
+  return (answer as { document: unknown }).document;
+}
+
+/**
+ * The report of a run over these file reports, as `pchat-guard check --format json` prints it
+ * (tool, files, summary), built by the module.
+ *
+ * @throws {PchatGuardError} (kind `request`) when an element is not a report of `check`.
+ */
+export function runReport(reports: FileReport | FileReport[]): RunReport {
+  needReady('runReport');
+  return render('json', reports) as RunReport;
+}
+
+/**
+ * SARIF 2.1.0 of a run over these file reports, as `pchat-guard check --format sarif` writes it
+ * (GitHub code scanning), built by the module with the rules of the pack that runs.
+ *
+ * @throws {PchatGuardError} (kind `request`) when an element is not a report of `check`.
+ */
+export function sarif(reports: FileReport | FileReport[]): Record<string, unknown> {
+  needReady('sarif');
+  return render('sarif', reports) as Record<string, unknown>;
 }
 
 /** The JSON Schema of manifests (what `pchat-guard schema` prints). */

@@ -10,6 +10,8 @@ export function check(request: string): string;
 export function describe(): string;
 /** Loads a compiled pack (IR bundle JSON); `""` goes back to the module's own pack. */
 export function loadBundle(bundle: string): string;
+/** The document of a run (`{"format": "json"|"sarif", "files": [...]}` in), as JSON. */
+export function render(request: string): string;
 /** The manifest JSON Schema, as JSON. */
 export function schema(): string;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { check, init } from '../dist/index.js';
+import { check, init, PchatGuardError, runReport, sarif } from '../dist/index.js';
 import { cliCheck, MANIFESTS, ROOT, TODAY, WAIVED_MANIFESTS } from './helpers.mjs';
 
 before(async () => {
@@ -97,4 +97,38 @@ test('external waivers: a waiver file of the CLI, given as `waivers`', () => {
     waivers,
   });
   assert.deepStrictEqual(actual, expected);
+});
+
+describe('runReport() and sarif() equal the CLI’s --format json and --format sarif', () => {
+  // Several files in one run, YAML and JSON, clean, broken and waived: the summary counts and
+  // the SARIF results must come out as the CLI's over the same files.
+  // Sorted by path, as the CLI orders its files.
+  const files = [
+    'examples/topologies/stretched-high-bandwidth.yaml',
+    'examples/topologies/two-pools-two-sites.yaml',
+    'tests/fixtures/manifests/dangling-ref-sql.json',
+    ...WAIVED_MANIFESTS,
+  ].sort();
+  const reports = () => files.map((file) => check(read(file), { filename: file, today: TODAY }));
+
+  test('runReport', () => {
+    const expected = cliCheck(files, ['--today', TODAY]);
+    assert.deepStrictEqual(runReport(reports()), expected);
+  });
+
+  test('sarif', () => {
+    const expected = cliCheck(files, ['--today', TODAY], 'sarif');
+    const actual = sarif(reports());
+    assert.ok(actual.runs[0].results.length > 0, 'the run has results');
+    assert.deepStrictEqual(actual, expected);
+  });
+
+  test('a single report is a run of one file', () => {
+    const file = 'tests/fixtures/manifests/dangling-ref-sql.json';
+    assert.deepStrictEqual(runReport(check(read(file), { filename: file, today: TODAY })), cliCheck(file, ['--today', TODAY]));
+  });
+
+  test('something that is not a report is refused', () => {
+    assert.throws(() => runReport([{ path: 'x' }]), (e) => e instanceof PchatGuardError && e.kind === 'request');
+  });
 });

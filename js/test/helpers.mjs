@@ -30,9 +30,9 @@ export function runCli(args, { allow = [0] } = {}) {
   return r.stdout;
 }
 
-/** `check --format json` of one file (relative to ROOT) with extra flags: the run report. */
-export function cliCheck(file, flags = []) {
-  return JSON.parse(runCli(['check', '--format', 'json', ...flags, file], { allow: [0, 1, 2] }));
+/** `check --format FORMAT` (json by default) of files (relative to ROOT) with extra flags: the parsed output. */
+export function cliCheck(files, flags = [], format = 'json') {
+  return JSON.parse(runCli(['check', '--format', format, ...flags, ...[files].flat()], { allow: [0, 1, 2] }));
 }
 
 function list(dir, pattern) {

@@ -14,6 +14,8 @@ pub mod image;
 pub mod ir;
 pub mod parse;
 pub mod report;
+pub mod run;
+pub mod sarif;
 pub mod schema;
 pub mod source;
 pub mod value;

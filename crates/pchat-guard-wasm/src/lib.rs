@@ -232,6 +232,48 @@ pub fn schema_json() -> String {
     pchat_guard_engine::schema::SCHEMA_TEXT.to_string()
 }
 
+/// What `render` is asked for: a report format and the file reports of a run.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenderRequest {
+    /// `json` (the run report of `--format json`) or `sarif`.
+    format: String,
+    /// The reports of the run's files, as `check` returned them.
+    files: Vec<pchat_guard_engine::FileReport>,
+}
+
+/// Builds the document of a run over the given file reports in the format asked for, exactly as
+/// the CLI's `--format json` or `--format sarif` would (the rules are those of the pack that
+/// runs). Answers `{"status": "ok", "document": ...}` or an error.
+pub fn render_json(request: &[u8]) -> String {
+    let request: RenderRequest = match serde_json::from_slice(request) {
+        Ok(r) => r,
+        Err(e) => return failed(format!("bad render request: {e}")),
+    };
+    let report = pchat_guard_engine::run::RunReport::new(request.files, 0);
+    let document = match request.format.as_str() {
+        "json" => match serde_json::to_value(&report) {
+            Ok(v) => v,
+            Err(e) => return failed(format!("cannot write the run report: {e}")),
+        },
+        "sarif" => match description() {
+            Ok(d) => pchat_guard_engine::sarif::sarif(
+                &report,
+                &pchat_guard_engine::sarif::rule_metas(&d),
+                false,
+            ),
+            Err(e) => return error_response(e),
+        },
+        other => return failed(format!("unknown report format `{other}`: use `json` or `sarif`")),
+    };
+    pchat_guard_engine::to_json(&serde_json::json!({ "status": "ok", "document": document }))
+}
+
+/// An error response for a request the module cannot answer.
+fn failed(message: String) -> String {
+    pchat_guard_engine::to_json(&serde_json::json!({ "status": "error", "message": message }))
+}
+
 fn error_response(message: &str) -> String {
     serde_json::json!({ "status": "error", "message": format!("the module cannot start: {message}") })
         .to_string()
@@ -260,6 +302,13 @@ pub fn describe_js() -> String {
 #[wasm_bindgen(js_name = loadBundle)]
 pub fn load_bundle_js(bundle: &str) -> String {
     load_bundle_json(bundle.as_bytes())
+}
+
+/// The document of a run in a report format: `{"format": "json"|"sarif", "files": [...]}` in,
+/// `{"status": "ok", "document": ...}` out.
+#[wasm_bindgen(js_name = render)]
+pub fn render_js(request: &str) -> String {
+    render_json(request.as_bytes())
 }
 
 /// The manifest JSON Schema.

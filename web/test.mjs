@@ -273,6 +273,234 @@ test('hostile input: 10 MB keeps the page responsive; a time-out restarts the wo
   await page.waitForSelector('#findings button[data-code="PCG-DANGLING-REF"]', { timeout: 15_000 });
 });
 
+// ---------------------------------------------------------------- schema completion and hover
+
+const fixture = (name) => readFileSync(join(fixtureDir, name), 'utf8');
+const schema = JSON.parse(execFileSync(cli, ['schema'], { encoding: 'utf8' }));
+const sqlProperty = (name) => schema.properties.sql_instances.items.properties[name];
+
+/** Puts `text` in the editor (test hook) and waits for its report, which names `filename`. */
+async function load(text, format, filename, target = page) {
+  await target.evaluate(([t, f, n]) => window.__pcg.setText(t, f, n), [text, format, filename]);
+  await waitForReport(filename, target);
+}
+const waitForReport = (filename, target = page) =>
+  target.waitForFunction((n) => window.__pcg.report()?.path === n, filename, { timeout: 15_000 });
+
+/** Puts the cursor at `pos` in the focused editor. */
+const cursorAt = (pos) =>
+  page.evaluate((p) => {
+    const v = window.__pcg.view;
+    v.dispatch({ selection: { anchor: p }, scrollIntoView: true });
+    v.focus();
+  }, pos);
+
+/** Ctrl-Space, then the labels of the completion list. */
+async function completeHere() {
+  await page.keyboard.press('Control+Space');
+  await page.waitForSelector('.cm-tooltip-autocomplete li', { timeout: 5_000 });
+  return page.$$eval('.cm-tooltip-autocomplete li .cm-completionLabel', (ls) => ls.map((l) => l.textContent));
+}
+
+/** Waits until the completion list shows exactly `labels` (typing filters it asynchronously). */
+const waitForOptions = (labels) =>
+  page.waitForFunction(
+    (want) => {
+      const got = [...document.querySelectorAll('.cm-tooltip-autocomplete li .cm-completionLabel')];
+      return JSON.stringify(got.map((l) => l.textContent)) === JSON.stringify(want);
+    },
+    labels,
+    { timeout: 5_000 },
+  );
+
+/**
+ * Accepts the only option left by a click (Enter is ignored for 75 ms after the list (re)opens,
+ * CodeMirror's `interactionDelay`, and typing a quote in JSON reopens it).
+ */
+const acceptOnly = () => page.click('.cm-tooltip-autocomplete li');
+
+/** The editor's text of the line holding the cursor. */
+const cursorLine = () =>
+  page.evaluate(() => {
+    const s = window.__pcg.view.state;
+    return s.doc.lineAt(s.selection.main.head).text;
+  });
+
+test('YAML completion: the properties of the SQL instance at the cursor, with their descriptions', async () => {
+  // A blank line inside the first SQL instance, indented like its keys.
+  const text = fixture('clean-minimal.yaml').replace('    host: sql01.contoso.com\n', '    host: sql01.contoso.com\n    \n');
+  await load(text, 'yaml', 'complete.yaml');
+  await cursorAt(text.indexOf('    \n') + 4);
+  const labels = await completeHere();
+  for (const name of ['mirroring_port', 'availability', 'cumulative_update', 'instance']) {
+    assert.ok(labels.includes(name), `${name} is offered (got ${labels})`);
+  }
+  assert.ok(!labels.includes('host') && !labels.includes('id'), 'keys the instance already has are not offered');
+  assert.ok(!labels.includes('pool_type'), 'no property of another object');
+
+  // Typing filters; the selected option's description is shown; accepting inserts `name: `.
+  await page.keyboard.type('mirr');
+  await waitForOptions(['mirroring_port']);
+  await page.waitForSelector('.cm-completionInfo', { timeout: 5_000 });
+  assert.equal(await page.textContent('.cm-completionInfo'), sqlProperty('mirroring_port').description.replace(/`/g, ''));
+  await shot('07-yaml-completion');
+  await acceptOnly();
+  assert.equal(await cursorLine(), '    mirroring_port: ');
+});
+
+test('YAML completion of a value: the enum of the property', async () => {
+  const text = fixture('clean-minimal.yaml');
+  const at = text.indexOf('edition: enterprise', text.indexOf('- id: sql-chat-primary')) + 'edition: '.length;
+  const edited = `${text.slice(0, at)}${text.slice(at + 'enterprise'.length)}`;
+  await load(edited, 'yaml', 'complete-enum.yaml');
+  await cursorAt(at);
+  const labels = await completeHere();
+  assert.deepEqual(labels.slice().sort(), sqlProperty('edition').enum.slice().sort());
+  await page.keyboard.type('sta');
+  await waitForOptions(['standard']);
+  await acceptOnly();
+  assert.equal(await cursorLine(), '    edition: standard');
+});
+
+test('JSON completion: quoted property names, and a value from the enum', async () => {
+  const text = fixture('clean-minimal.json').replace('"host": "sql01.contoso.com",\n', '"host": "sql01.contoso.com",\n\n');
+  await load(text, 'json', 'complete.json');
+  await cursorAt(text.indexOf('"host": "sql01.contoso.com",\n') + '"host": "sql01.contoso.com",\n'.length);
+  const labels = await completeHere();
+  assert.ok(labels.includes('"mirroring_port"') && labels.includes('"availability"'), `got ${labels}`);
+  assert.ok(!labels.includes('"host"'), 'keys the instance already has are not offered');
+  await page.keyboard.type('"avail');
+  await waitForOptions(['"availability"']);
+  await acceptOnly();
+  assert.equal(await cursorLine(), '"availability": ');
+  // The value: the instance's high-availability mechanisms.
+  const values = await completeHere();
+  assert.deepEqual(values.slice().sort(), sqlProperty('availability').enum.map((v) => JSON.stringify(v)).sort());
+  await shot('08-json-completion');
+  await page.keyboard.press('Escape');
+});
+
+test('hovering a property key shows its schema description, values and pointer', async () => {
+  const text = fixture('clean-minimal.yaml');
+  await load(text, 'yaml', 'hover.yaml');
+  const key = text.indexOf('edition', text.indexOf('- id: sql-chat-primary'));
+  await cursorAt(key);
+  const xy = await page.evaluate((p) => {
+    const c = window.__pcg.view.coordsAtPos(p + 3);
+    return { x: c.left, y: (c.top + c.bottom) / 2 };
+  }, key);
+  await page.mouse.move(xy.x, xy.y + 200);
+  await page.mouse.move(xy.x, xy.y, { steps: 3 });
+  await page.waitForSelector('.pcg-schema-tip', { timeout: 5_000 });
+  const tip = await page.textContent('.pcg-schema-tip');
+  assert.ok(tip.includes(sqlProperty('edition').description.replace(/`/g, '')), tip);
+  assert.ok(tip.includes('one of: "enterprise", "standard"'), tip);
+  assert.ok(tip.includes('/sql_instances/0/edition'), tip);
+  await shot('09-hover');
+  await page.mouse.move(5, 5);
+});
+
+// ---------------------------------------------------------------- storage, sharing, format
+
+test('the text, format and file name are kept in localStorage across a reload', async () => {
+  const text = fixture('clean-minimal.json').replace('clean minimal manifest', 'kept in storage, Zürich ✓');
+  await load(text, 'json', 'stored-topology.json');
+  assert.equal(new URL(page.url()).hash, '', 'no share link in the address bar');
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('footer').dataset.moduleDigest, null, { timeout: 30_000 });
+  await waitForReport('stored-topology.json');
+  assert.equal(await page.evaluate(() => window.__pcg.view.state.doc.toString()), text);
+  assert.equal(await page.inputValue('#format'), 'json');
+  assert.equal(await page.inputValue('#filename'), 'stored-topology.json');
+});
+
+test('a share link opens the same text, format and file name, with the same findings, elsewhere', async () => {
+  const text = fixture(FIXTURE).replace('"sql-chat-mirorr"', '"sql-chat-mirorr"  ').replace(/"name": "[^"]*"/, '"name": "shared, Zürich ✓"');
+  await load(text, 'json', 'shared-topology.json');
+  const report = await page.evaluate(() => window.__pcg.report());
+  assert.ok(report.findings.some((f) => f.code === 'PCG-DANGLING-REF'));
+  await page.click('#share');
+  await page.waitForFunction(() => location.hash.startsWith('#s='));
+  const url = page.url();
+
+  // A fresh context: no localStorage, so the page can only have the text from the link.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  try {
+    const other = await context.newPage();
+    other.on('pageerror', (err) => pageErrors.push(String(err)));
+    await other.goto(url);
+    await other.waitForFunction(() => document.getElementById('footer').dataset.moduleDigest, null, { timeout: 30_000 });
+    await waitForReport('shared-topology.json', other);
+    assert.equal(await other.evaluate(() => window.__pcg.view.state.doc.toString()), text);
+    assert.equal(await other.inputValue('#format'), 'json');
+    assert.equal(await other.inputValue('#filename'), 'shared-topology.json');
+    assert.deepEqual(await other.evaluate(() => window.__pcg.report()), report);
+    const codes = await other.$$eval('#findings button', (bs) => bs.map((b) => b.dataset.code));
+    assert.deepEqual(codes, report.findings.map((f) => f.code));
+  } finally {
+    await context.close();
+  }
+});
+
+test('switching the format to JSON renames the file and checks the text as JSON', async () => {
+  await load(fixture('clean-minimal.yaml'), 'yaml', 'clean-minimal.yaml');
+  assert.equal((await page.evaluate(() => window.__pcg.report())).input_format, 'yaml');
+  const json = fixture('clean-minimal.json');
+  await page.evaluate((t) => {
+    const v = window.__pcg.view;
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t } });
+  }, json);
+  await page.selectOption('#format', 'json');
+  assert.equal(await page.inputValue('#filename'), 'clean-minimal.json');
+  await waitForReport('clean-minimal.json');
+  const report = await page.evaluate(() => window.__pcg.report());
+  assert.equal(report.input_format, 'json');
+
+  // The CLI's report of that JSON file (the file name is in the fingerprints too).
+  const run = spawnSync(cli, ['check', '--format', 'json', '--today', TODAY, 'clean-minimal.json'], {
+    cwd: fixtureDir,
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 1, run.stderr);
+  assert.deepEqual(report, JSON.parse(run.stdout).files[0]);
+  const listed = await page.$$eval('#findings button', (bs) => bs.map((b) => b.textContent));
+  assert.deepEqual(
+    listed.map((t) => t.split(' ').slice(0, 2).join(' ')),
+    report.findings.map((f) => `${f.location.start.line}:${f.location.start.column} ${f.code}`),
+  );
+});
+
+test('a finding waived in the manifest is listed, marked and counted as waived', async () => {
+  // waived.yaml with one waiver: PCHAT-HA-001 for the pool, until 2027-01-31 (after TODAY).
+  const base = readFileSync(join(root, 'tests', 'fixtures', 'waivers', 'waived.yaml'), 'utf8');
+  const text =
+    base.slice(0, base.indexOf('\nwaivers:\n')) +
+    '\nwaivers:\n  - rule: PCHAT-HA-001\n    target: pchat-pool\n    reason: the mirror instance is ordered\n    expires: 2027-01-31\n';
+  await load(text, 'yaml', 'waived-one.yaml');
+  const report = await page.evaluate(() => window.__pcg.report());
+  assert.deepEqual(
+    report.findings.map((f) => [f.code, Boolean(f.waived)]),
+    [
+      ['PCHAT-FS-001', false],
+      ['PCHAT-HA-001', true],
+    ],
+  );
+  assert.equal(await page.textContent('#summary'), '1 error, 1 waived');
+  const entry = '#findings button[data-code="PCHAT-HA-001"]';
+  assert.match(await page.getAttribute(entry, 'class'), /\bwaived\b/);
+  assert.match(await page.textContent(entry), /\(waived\)$/);
+  assert.doesNotMatch(await page.getAttribute('#findings button[data-code="PCHAT-FS-001"]', 'class'), /\bwaived\b/);
+
+  const diag = (await page.evaluate(() => window.__pcg.diagnostics())).find((d) => d.source === 'PCHAT-HA-001');
+  assert.equal(diag.severity, 'info');
+  assert.equal(diag.markClass, 'pcg-waived');
+  // Its range is drawn with the mark class (clicking the entry scrolls it into view). It lies
+  // inside the pool's unwaived PCHAT-FS-001 range, so there it is underlined as an error.
+  await page.click(entry);
+  await page.waitForSelector('.cm-lintRange.pcg-waived', { timeout: 5_000 });
+  await shot('10-waived');
+});
+
 test('no page errors', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -1,10 +1,12 @@
 // The pchat-guard playground: a CodeMirror 6 editor whose text is checked, as you type, by the
-// pchat-guard WebAssembly module running in a Web Worker (see worker.js).
+// pchat-guard WebAssembly module running in a Web Worker (see worker.js). Completion and hover
+// come from the manifest schema that the worker's module returns (see schema-assist.js).
 import { EditorView, basicSetup } from 'codemirror';
 import { EditorState, Compartment } from '@codemirror/state';
 import { json } from '@codemirror/lang-json';
 import { yaml } from '@codemirror/lang-yaml';
 import { lintGutter, setDiagnostics, forEachDiagnostic } from '@codemirror/lint';
+import { schemaAssist, setSchema } from './schema-assist.js';
 
 const DEBOUNCE_MS = 300;
 const STORAGE_KEY = 'pchat-guard-playground';
@@ -42,6 +44,7 @@ const view = new EditorView({
       basicSetup,
       language.of(langFor(format)),
       lintGutter(),
+      schemaAssist(),
       EditorView.contentAttributes.of({ 'aria-label': 'Topology manifest' }),
       EditorView.updateListener.of((update) => {
         if (update.docChanged) {
@@ -112,6 +115,7 @@ function onWorkerMessage(entry, msg) {
   if (msg.type === 'ready') {
     entry.ready = true;
     showModuleInfo(msg);
+    view.dispatch({ effects: setSchema.of(msg.schema) });
     if (!lastReport) setStatus('Checker ready.');
     pump();
     return;
@@ -389,7 +393,14 @@ window.__pcg = {
   diagnostics: () => {
     const out = [];
     forEachDiagnostic(view.state, (d, from, to) =>
-      out.push({ from, to, severity: d.severity, source: d.source, line: view.state.doc.lineAt(from).number }),
+      out.push({
+        from,
+        to,
+        severity: d.severity,
+        source: d.source,
+        markClass: d.markClass,
+        line: view.state.doc.lineAt(from).number,
+      }),
     );
     return out;
   },

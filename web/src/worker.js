@@ -1,7 +1,8 @@
-// The checker's worker: loads the module once with the package's init(url), then answers
-// { type: 'check' } messages with the report and each finding's range in UTF-16 positions.
+// The checker's worker: loads the module once with the package's init(url), says 'ready' with
+// the pack's description and the manifest schema (for the editor's completion and hover), then
+// answers { type: 'check' } messages with the report and each finding's range in UTF-16 positions.
 // The page terminates and replaces this worker when it does not answer in time.
-import { init, check, describe, moduleDigest, version } from '../../js/dist/index.js';
+import { init, check, describe, schema, moduleDigest, version } from '../../js/dist/index.js';
 
 const ready = init(new URL('pchat_guard_bg.wasm', self.location.href));
 
@@ -30,7 +31,7 @@ function byteOffsetsToPositions(text, offsets) {
 }
 
 ready.then(
-  () => self.postMessage({ type: 'ready', description: describe(), moduleDigest, version }),
+  () => self.postMessage({ type: 'ready', description: describe(), schema: schema(), moduleDigest, version }),
   (err) => self.postMessage({ type: 'fatal', message: String(err && err.message || err) }),
 );
 

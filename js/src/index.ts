@@ -4,7 +4,7 @@ import initGlue, * as glue from './pchat_guard.js';
 import { moduleDigest, version } from './build-info.js';
 import { PchatGuardError } from './errors.js';
 import type { FileReport, RunReport } from './report-types.js';
-import type { CheckOptions, Description, JsonSchema, ModuleSource } from './types.js';
+import type { CheckOptions, Description, Diagram, DiagramOptions, JsonSchema, ModuleSource } from './types.js';
 
 export { PchatGuardError } from './errors.js';
 export type { PchatGuardErrorKind } from './errors.js';
@@ -16,7 +16,7 @@ export { version };
 /** SHA-256 (hex) of the module this package ships: the `module sha256:` of `pchat-guard --version`. */
 export { moduleDigest };
 /** The module ABI version this package speaks (docs/abi.md). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 let ready = false;
 let pending: Promise<void> | undefined;
@@ -202,6 +202,23 @@ export function describe(): Description {
   const answer: unknown = JSON.parse(glue.describe());
   if (isError(answer)) throw new PchatGuardError(answer.message, 'module');
   return answer as Description;
+}
+
+/**
+ * Checks one manifest and draws its topology as SVG with the findings on it: the same bytes as
+ * `pchat-guard diagram`. `svg` is absent and `declined` says why when it cannot be drawn (the
+ * manifest cannot be read, or it is too large for one picture: then name a `pool`).
+ *
+ * @throws {PchatGuardError} (kind `request`) when the module refuses the request.
+ */
+export function diagram(text: string, options: DiagramOptions = {}): Diagram {
+  needReady('diagram');
+  const req: Record<string, unknown> = { check: request(text, options) };
+  if (options.pool !== undefined) req.pool = options.pool;
+  const answer: unknown = JSON.parse(glue.diagram(JSON.stringify(req)));
+  if (isError(answer)) throw new PchatGuardError(answer.message, 'request');
+  const { report, svg, declined } = answer as Diagram;
+  return svg === undefined ? { report, declined } : { report, svg };
 }
 
 function render(format: 'json' | 'sarif', reports: FileReport | FileReport[]): unknown {

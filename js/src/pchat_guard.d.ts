@@ -2,7 +2,7 @@
 // compiled wrapper, for the functions the wrapper uses. Hand-kept: the glue's own `.d.ts` is not
 // used (see README.md, "Notes"). build.sh copies this file into dist/ as the glue's types.
 
-/** The ABI version of the module (2). */
+/** The ABI version of the module (3). */
 export function abiVersion(): number;
 /** A JSON check request in, a JSON response out (docs/abi.md). */
 export function check(request: string): string;
@@ -10,6 +10,8 @@ export function check(request: string): string;
 export function describe(): string;
 /** Loads a compiled pack (IR bundle JSON); `""` goes back to the module's own pack. */
 export function loadBundle(bundle: string): string;
+/** A JSON diagram request in (`{"check": ..., "pool"?: ...}`), the report and the SVG out. */
+export function diagram(request: string): string;
 /** The document of a run (`{"format": "json"|"sarif", "files": [...]}` in), as JSON. */
 export function render(request: string): string;
 /** The manifest JSON Schema, as JSON. */

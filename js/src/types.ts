@@ -128,3 +128,19 @@ export type ModuleSource =
 
 /** A JSON Schema document. */
 export type JsonSchema = { [key: string]: unknown };
+
+/** Options of `diagram()`: those of `check()`, and the one pool to draw. */
+export interface DiagramOptions extends CheckOptions {
+  /** The id of the Persistent Chat pool to draw; every pool when absent. */
+  pool?: string;
+}
+
+/** What `diagram()` answers: the report of the check, and the SVG or why there is none. */
+export interface Diagram {
+  /** The report whose findings are drawn. */
+  report: FileReport;
+  /** The SVG document (`pchat-guard diagram` writes the same bytes). */
+  svg?: string;
+  /** Why nothing was drawn: the manifest cannot be read, it is too large, no such pool. */
+  declined?: string;
+}

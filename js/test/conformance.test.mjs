@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { check, init, PchatGuardError, runReport, sarif } from '../dist/index.js';
-import { cliCheck, MANIFESTS, ROOT, TODAY, WAIVED_MANIFESTS } from './helpers.mjs';
+import { check, diagram, init, PchatGuardError, runReport, sarif } from '../dist/index.js';
+import { cliCheck, MANIFESTS, ROOT, runCli, TODAY, WAIVED_MANIFESTS } from './helpers.mjs';
 
 before(async () => {
   await init();
@@ -130,5 +130,32 @@ describe('runReport() and sarif() equal the CLI’s --format json and --format s
 
   test('something that is not a report is refused', () => {
     assert.throws(() => runReport([{ path: 'x' }]), (e) => e instanceof PchatGuardError && e.kind === 'request');
+  });
+});
+
+describe('diagram() draws the same SVG as `pchat-guard diagram`', () => {
+  for (const file of [
+    'examples/topologies/stretched-high-bandwidth.yaml',
+    'examples/topologies/two-pools-two-sites.yaml',
+    'tests/fixtures/manifests/dangling-ref-sql.json',
+    'tests/fixtures/waivers/waived.yaml',
+  ]) {
+    test(file, () => {
+      const expected = runCli(['diagram', '--today', TODAY, file]);
+      const drawn = diagram(read(file), { filename: file, today: TODAY });
+      assert.ok(expected.startsWith('<svg '), expected.slice(0, 80));
+      assert.equal(drawn.svg, expected);
+      for (const f of drawn.report.findings) assert.ok(drawn.svg.includes(f.fingerprint), f.code);
+    });
+  }
+
+  test('one pool, and an unknown pool declined', () => {
+    const file = 'examples/topologies/two-pools-two-sites.yaml';
+    const one = diagram(read(file), { filename: file, today: TODAY, pool: 'pchat-ams' });
+    assert.equal(one.svg, runCli(['diagram', '--today', TODAY, '--pool', 'pchat-ams', file]));
+    assert.ok(!one.svg.includes('Persistent Chat pool pchat-nyc'));
+    const none = diagram(read(file), { filename: file, pool: 'nope' });
+    assert.equal(none.svg, undefined);
+    assert.match(none.declined, /no Persistent Chat pool `nope`/);
   });
 });

@@ -55,7 +55,8 @@ test('a TypeScript consumer type-checks against the packed types', () => {
   writeFileSync(
     join(project, 'consumer.ts'),
     `import {
-  init, check, describe, schema, loadBundle, PchatGuardError, moduleDigest, version, ABI_VERSION,
+  init, check, describe, schema, loadBundle, diagram, runReport, sarif, PchatGuardError, moduleDigest, version, ABI_VERSION,
+  type Diagram, type RunReport,
   type FileReport, type Finding, type Location, type Position, type Waived, type Description,
   type RuleInfo, type CodeInfo, type CheckOptions, type Severity, type PchatGuardErrorKind,
 } from '@pchat-guard/core';
@@ -82,7 +83,12 @@ export async function run(text: string): Promise<string[]> {
   try { check(text); } catch (e) {
     if (e instanceof PchatGuardError) { const k: PchatGuardErrorKind = e.kind; void k; }
   }
-  const n: 2 = ABI_VERSION;
+  const n: 3 = ABI_VERSION;
+  const drawn: Diagram = diagram(text, { filename: 'a.yaml', pool: 'p1' });
+  const svg: string | undefined = drawn.svg;
+  const run: RunReport = runReport([report]);
+  const doc: Record<string, unknown> = sarif(report);
+  void svg; void run; void doc;
   return [moduleDigest, version, String(start?.line), String(waived?.reason), String(severity), String(rules.length),
     String(codes.length), String(Object.keys(s).length), String(again.pack?.name), String(bad), String(n)];
 }

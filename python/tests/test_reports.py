@@ -123,9 +123,23 @@ def test_human_lite_ends_with_the_clis_summary(cli, cache_dir, checker):
 def test_describe_and_schema_are_the_clis(cli, checker):
     description = checker.describe()
     assert description["pack"]["name"] == "persistent-chat"
-    assert description["abi_version"] == 2
+    assert description["abi_version"] == 3
     assert description == json.loads(run_cli(cli, "describe").stdout)
     assert checker.schema() == run_cli(cli, "schema").stdout.decode()
+
+
+def test_diagram_is_the_clis(cli, checker):
+    # The SVG is drawn in the module: the CLI's bytes, and every finding on an element.
+    want = run_cli(cli, "diagram", "--today", TODAY, FINDINGS)
+    assert want.returncode == 0, want.stderr
+    drawn = checker.diagram((REPO / FINDINGS).read_text(), FINDINGS, today=TODAY)
+    assert drawn["svg"] == want.stdout.decode()
+    for finding in drawn["report"]["findings"]:
+        assert finding["fingerprint"] in drawn["svg"]
+    # A pool that is not there, and a manifest that cannot be read: declined with the reason.
+    assert "no Persistent Chat pool `nope`" in checker.diagram((REPO / CLEAN).read_text(), CLEAN, pool="nope")["declined"]
+    unreadable = checker.diagram((REPO / MALFORMED).read_text(), MALFORMED)
+    assert unreadable["report"]["checked"] is False and "svg" not in unreadable
 
 
 def test_module_level_describe(cache_dir, checker, monkeypatch):
@@ -161,6 +175,7 @@ ABI_EXPORTS = """
   (func (export "pcg_alloc") (param i32) (result i32) i32.const 1024)
   (func (export "pcg_free") (param i32 i32))
   (func (export "pcg_check") (param i32 i32) (result i64) i64.const 0)
+  (func (export "pcg_diagram") (param i32 i32) (result i64) i64.const 0)
   (func (export "pcg_load_bundle") (param i32 i32) (result i64) i64.const 0)
   (func (export "pcg_describe") (result i64) i64.const 2)
   (data (i32.const 0) "{{}}")
@@ -168,7 +183,7 @@ ABI_EXPORTS = """
 """
 
 
-def fake_module(version=2, imports=""):
+def fake_module(version=3, imports=""):
     return wasmtime.wat2wasm(f"(module {imports} {ABI_EXPORTS.format(version=version)})")
 
 

@@ -9,6 +9,7 @@
 mod code_table;
 pub mod checks;
 pub mod describe;
+pub mod diagram;
 pub mod eval;
 pub mod image;
 pub mod ir;
@@ -85,6 +86,40 @@ pub enum Response {
     },
 }
 
+/// A request to draw a manifest (`pcg_diagram`): the manifest as for a check, and optionally the
+/// one Persistent Chat pool to draw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagramRequest {
+    /// The manifest and the options of its check; its findings are drawn.
+    pub check: CheckRequest,
+    /// The id of the one pool to draw; every pool when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+}
+
+/// The answer to a diagram request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum DiagramResponse {
+    /// The manifest was checked; `svg` is its picture, or `declined` says why there is none.
+    Ok {
+        /// The report of the check whose findings are drawn.
+        report: FileReport,
+        /// The SVG document.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        svg: Option<String>,
+        /// Why no picture was drawn (the manifest cannot be read, it is too large, no such pool).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        declined: Option<String>,
+    },
+    /// The request was not understood.
+    Error {
+        /// What was wrong with the request.
+        message: String,
+    },
+}
+
 /// A checker: the compiled schema, built once and used for many manifests.
 #[derive(Debug)]
 pub struct Checker {
@@ -133,30 +168,7 @@ impl Checker {
         let index = LineIndex::new(text);
         let mut findings = Vec::new();
         let mut coverage = None;
-        let parsed = if text.len() > request.limits.max_bytes {
-            Err(parse::InputError {
-                code: Code::Limit,
-                message: format!(
-                    "the file is {} bytes, more than the limit of {} bytes",
-                    text.len(),
-                    request.limits.max_bytes
-                ),
-                span: Span::new(0, 0),
-                help: Some("split the manifest, or raise the size limit".to_string()),
-            })
-        } else if text.trim_start_matches('\u{feff}').trim().is_empty() {
-            Err(parse::InputError {
-                code: Code::Empty,
-                message: "the file is empty".to_string(),
-                span: Span::new(0, 0),
-                help: Some("a manifest is an object with at least `product`, `data_centers` and `persistent_chat_pools`".to_string()),
-            })
-        } else {
-            match input_format {
-                InputFormat::Json => parse::parse_json(text, &request.limits),
-                InputFormat::Yaml => parse::parse_yaml(text, &request.limits),
-            }
-        };
+        let parsed = parse_source(text, input_format, &request.limits);
         let checked = match parsed {
             Err(e) => {
                 findings.push(e.into_finding(&index));
@@ -255,6 +267,49 @@ impl Checker {
         to_json(&response)
     }
 
+    /// Checks a manifest and draws it with its findings (`diagram`), with `pack` as for
+    /// [`Checker::check_with`].
+    pub fn diagram_with(
+        &self,
+        request: &DiagramRequest,
+        pack: Option<&ir::Bundle>,
+    ) -> DiagramResponse {
+        if let Some(Err(message)) = request.check.bundle.as_ref().map(check_bundle) {
+            return DiagramResponse::Error { message };
+        }
+        let report = self.check_with(&request.check, pack);
+        let text = request.check.source.as_str();
+        let drawn = if report.checked {
+            parse_source(text, report.input_format, &request.check.limits)
+                .map_err(|e| e.message)
+                .and_then(|root| {
+                    diagram::draw(&root.to_json(), &report, request.pool.as_deref())
+                        .map_err(|d| d.0)
+                })
+        } else {
+            Err("the manifest cannot be read, so it cannot be drawn: see its findings".to_string())
+        };
+        let (svg, declined) = match drawn {
+            Ok(svg) => (Some(svg), None),
+            Err(why) => (None, Some(why)),
+        };
+        DiagramResponse::Ok {
+            report,
+            svg,
+            declined,
+        }
+    }
+
+    /// Answers a JSON diagram request with a JSON response.
+    pub fn handle_diagram_json_with(&self, request: &[u8], pack: Option<&ir::Bundle>) -> String {
+        match serde_json::from_slice::<DiagramRequest>(request) {
+            Ok(request) => to_json(&self.diagram_with(&request, pack)),
+            Err(e) => to_json(&DiagramResponse::Error {
+                message: format!("the request is not valid: {e}"),
+            }),
+        }
+    }
+
     /// Reads a compiled pack (IR bundle JSON) and checks it can run, for a host to load once.
     pub fn read_bundle(json: &[u8]) -> Result<ir::Bundle, String> {
         let bundle: ir::Bundle = serde_json::from_slice(json)
@@ -265,6 +320,39 @@ impl Checker {
 }
 
 /// Refuses a bundle of another IR format version.
+/// Reads a manifest's text into a value tree, or says why it cannot be read (too big, empty,
+/// malformed, past a limit).
+fn parse_source(
+    text: &str,
+    input_format: InputFormat,
+    limits: &Limits,
+) -> Result<Node, parse::InputError> {
+    if text.len() > limits.max_bytes {
+        Err(parse::InputError {
+            code: Code::Limit,
+            message: format!(
+                "the file is {} bytes, more than the limit of {} bytes",
+                text.len(),
+                limits.max_bytes
+            ),
+            span: Span::new(0, 0),
+            help: Some("split the manifest, or raise the size limit".to_string()),
+        })
+    } else if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        Err(parse::InputError {
+                code: Code::Empty,
+                message: "the file is empty".to_string(),
+                span: Span::new(0, 0),
+                help: Some("a manifest is an object with at least `product`, `data_centers` and `persistent_chat_pools`".to_string()),
+            })
+    } else {
+        match input_format {
+            InputFormat::Json => parse::parse_json(text, limits),
+            InputFormat::Yaml => parse::parse_yaml(text, limits),
+        }
+    }
+}
+
 fn check_bundle(bundle: &ir::Bundle) -> Result<(), String> {
     // A compiled rule uses a handful of slots; a bundle from elsewhere must not make the
     // evaluator allocate without bound.

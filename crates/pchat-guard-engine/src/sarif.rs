@@ -157,4 +157,3 @@ pub fn fingerprint(path: &str, finding: &Finding) -> String {
         .clone()
         .unwrap_or_else(|| crate::report::fingerprint(path, finding))
 }
-

@@ -12,7 +12,7 @@ use pchat_guard_engine::{Checker, ir};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Version of the raw ABI; a host refuses a module whose version it does not know.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// The shipped policy pack, compiled to IR by `build.rs`.
 pub const BUNDLE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/bundle.json"));
@@ -185,6 +185,15 @@ pub fn check_json(request: &[u8]) -> String {
     }
 }
 
+/// Checks one manifest and draws it with its findings: a JSON diagram request in, a JSON
+/// response (the report and the SVG, or why it was not drawn) out.
+pub fn diagram_json(request: &[u8]) -> String {
+    match checker() {
+        Ok(c) => with_loaded(|loaded| c.handle_diagram_json_with(request, loaded.or(c.bundle()))),
+        Err(e) => error_response(e),
+    }
+}
+
 /// Loads a compiled pack (IR bundle JSON) into this instance, or with an empty text goes back to
 /// the module's own pack; answers with the description of what now runs.
 pub fn load_bundle_json(bundle: &[u8]) -> String {
@@ -264,7 +273,11 @@ pub fn render_json(request: &[u8]) -> String {
             ),
             Err(e) => return error_response(e),
         },
-        other => return failed(format!("unknown report format `{other}`: use `json` or `sarif`")),
+        other => {
+            return failed(format!(
+                "unknown report format `{other}`: use `json` or `sarif`"
+            ));
+        }
     };
     pchat_guard_engine::to_json(&serde_json::json!({ "status": "ok", "document": document }))
 }
@@ -309,6 +322,12 @@ pub fn load_bundle_js(bundle: &str) -> String {
 #[wasm_bindgen(js_name = render)]
 pub fn render_js(request: &str) -> String {
     render_json(request.as_bytes())
+}
+
+/// Checks one manifest and draws it: a JSON diagram request in, a JSON response out.
+#[wasm_bindgen(js_name = diagram)]
+pub fn diagram_js(request: &str) -> String {
+    diagram_json(request.as_bytes())
 }
 
 /// The manifest JSON Schema.
@@ -357,6 +376,18 @@ mod raw {
         // SAFETY: the caller guarantees the range is valid for reads.
         let request = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
         leak(super::check_json(request))
+    }
+
+    /// Checks and draws the manifest of the JSON diagram request in `ptr..ptr+len`; returns the
+    /// packed response.
+    ///
+    /// # Safety
+    /// `ptr..ptr+len` must be readable memory of this module (normally from `pcg_alloc`).
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn pcg_diagram(ptr: u32, len: u32) -> u64 {
+        // SAFETY: the caller guarantees the range is valid for reads.
+        let request = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
+        leak(super::diagram_json(request))
     }
 
     /// Describes the module; returns the packed response.

@@ -10,16 +10,18 @@ use wasmtime::{
 };
 
 use pchat_guard_engine::describe::Description;
+use pchat_guard_engine::{DiagramRequest, DiagramResponse};
 
 use crate::module::{ABI_VERSION, digest};
 
 /// Exports the raw ABI requires.
-pub const REQUIRED_EXPORTS: [&str; 8] = [
+pub const REQUIRED_EXPORTS: [&str; 9] = [
     "memory",
     "pcg_abi_version",
     "pcg_alloc",
     "pcg_free",
     "pcg_check",
+    "pcg_diagram",
     "pcg_load_bundle",
     "pcg_describe",
     "pcg_schema",
@@ -146,6 +148,9 @@ impl Host {
             check: instance
                 .get_typed_func(&mut store, "pcg_check")
                 .map_err(|e| bad("pcg_check", e))?,
+            diagram: instance
+                .get_typed_func(&mut store, "pcg_diagram")
+                .map_err(|e| bad("pcg_diagram", e))?,
             load_bundle: instance
                 .get_typed_func(&mut store, "pcg_load_bundle")
                 .map_err(|e| bad("pcg_load_bundle", e))?,
@@ -237,6 +242,7 @@ pub struct Session {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     check: TypedFunc<(u32, u32), u64>,
+    diagram: TypedFunc<(u32, u32), u64>,
     load_bundle: TypedFunc<(u32, u32), u64>,
     describe: TypedFunc<(), u64>,
     schema: TypedFunc<(), u64>,
@@ -256,6 +262,18 @@ impl Session {
     pub fn check(&mut self, request: &[u8]) -> Result<String, HostError> {
         let check = self.check.clone();
         self.call_with(check, "pcg_check", request)
+    }
+
+    /// Sends a JSON diagram request; returns the module's answer: the report and the SVG, or why
+    /// it drew none.
+    pub fn diagram(&mut self, request: &DiagramRequest) -> Result<DiagramResponse, HostError> {
+        let request = serde_json::to_vec(request)
+            .map_err(|e| HostError::Failure(format!("cannot write the diagram request: {e}")))?;
+        let diagram = self.diagram.clone();
+        let answer = self.call_with(diagram, "pcg_diagram", &request)?;
+        serde_json::from_str(&answer).map_err(|e| {
+            HostError::Failure(format!("unreadable answer to the diagram request: {e}"))
+        })
     }
 
     /// Loads a compiled pack (IR bundle JSON) into the instance, once for any number of checks;

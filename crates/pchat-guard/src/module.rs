@@ -19,7 +19,7 @@ pub const WASM_TYPES: &str =
 pub const MODULE_FILE_NAME: &str = "pchat_guard_bg.wasm";
 
 /// The raw ABI version this host speaks.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// SHA-256 of [`MODULE`], computed when it was built.
 pub const MODULE_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/module/module.sha256"));

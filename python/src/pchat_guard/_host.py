@@ -20,7 +20,7 @@ import wasmtime
 from ._errors import LimitError, ModuleError, ModuleRefusedError, RequestError
 
 #: The ABI version this host speaks.
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 #: Exports the raw ABI requires.
 REQUIRED_EXPORTS = (
@@ -29,6 +29,7 @@ REQUIRED_EXPORTS = (
     "pcg_alloc",
     "pcg_free",
     "pcg_check",
+    "pcg_diagram",
     "pcg_load_bundle",
     "pcg_describe",
     "pcg_schema",
@@ -295,6 +296,36 @@ class Checker:
             raise RequestError(
                 f"the module refused the request for `{filename}`: {response.get('message')}"
             )
+        raise ModuleError(f"the module failed: unreadable response for `{filename}`")
+
+    def diagram(
+        self,
+        text: str,
+        filename: str = "<stdin>",
+        pool: Optional[str] = None,
+        today: Union[_dt.date, str, None] = None,
+        input_format: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Checks one manifest and draws it: returns `{"report": ..., "svg": "<svg ...>"}`, or
+        `{"report": ..., "declined": "why"}` when it cannot be drawn (unreadable, too large for
+        one picture: then name a `pool`). The SVG is the CLI's `diagram`, byte for byte."""
+        if not isinstance(text, str):
+            raise TypeError("text must be str")
+        if input_format not in (None, "json", "yaml"):
+            raise ValueError("input_format must be None, 'json' or 'yaml'")
+        check: Dict[str, Any] = {"source": text, "path": filename, "today": _date_text(today)}
+        if input_format is not None:
+            check["input_format"] = input_format
+        request: Dict[str, Any] = {"check": check}
+        if pool is not None:
+            request["pool"] = pool
+        payload = json.dumps(request).encode("utf-8")
+        response = self._with_session(lambda s: _parse(s.call_with("pcg_diagram", payload), "pcg_diagram"))
+        status = response.get("status") if isinstance(response, dict) else None
+        if status == "ok" and isinstance(response.get("report"), dict):
+            return {k: v for k, v in response.items() if k != "status"}
+        if status == "error":
+            raise RequestError(f"the module refused to draw `{filename}`: {response.get('message')}")
         raise ModuleError(f"the module failed: unreadable response for `{filename}`")
 
     def describe(self) -> Dict[str, Any]:

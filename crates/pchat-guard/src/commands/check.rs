@@ -126,6 +126,15 @@ pub enum InputFormatArg {
     Yaml,
 }
 
+impl From<InputFormatArg> for InputFormat {
+    fn from(format: InputFormatArg) -> InputFormat {
+        match format {
+            InputFormatArg::Json => InputFormat::Json,
+            InputFormatArg::Yaml => InputFormat::Yaml,
+        }
+    }
+}
+
 /// The lowest severity that fails the run.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FailOn {
@@ -234,10 +243,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         },
         None => None,
     };
-    let input_format = args.input_format.map(|f| match f {
-        InputFormatArg::Json => InputFormat::Json,
-        InputFormatArg::Yaml => InputFormat::Yaml,
-    });
+    let input_format = args.input_format.map(InputFormat::from);
     let mut skip: Vec<&std::path::Path> = args.waivers.iter().map(std::path::Path::new).collect();
     skip.extend(args.baseline.as_deref().map(std::path::Path::new));
     skip.extend(args.write_baseline.as_deref());

@@ -16,6 +16,7 @@ use crate::module::MODULE;
 pub mod check;
 pub mod compile;
 pub mod describe;
+pub mod diagram;
 pub mod module;
 pub mod policy_test;
 pub mod rules;

@@ -310,7 +310,7 @@ fn schema_and_describe_print_json() {
     let (code, stdout, _) = outcome(&cli(&["describe"]));
     assert_eq!(code, 0);
     let described: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
-    assert_eq!(described["abi_version"], 2);
+    assert_eq!(described["abi_version"], 3);
     // The description does not carry the schema (`schema` prints it; the module exports it).
     assert!(described.get("schema").is_none(), "{stdout}");
     assert!(described["codes"].as_array().is_some_and(|c| c.len() >= 15));

@@ -9,6 +9,7 @@
 mod adoption;
 mod cli;
 mod compile;
+mod diagram;
 mod fixtures;
 mod formats;
 mod integrations;

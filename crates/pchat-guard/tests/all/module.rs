@@ -63,7 +63,7 @@ fn the_module_is_validated_and_speaks_abi_version_two() {
             .is_ok()
     );
     let described = session().describe().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(described.abi_version, 2);
+    assert_eq!(described.abi_version, 3);
     assert_eq!(
         described.pack.map(|p| p.name).as_deref(),
         Some("persistent-chat")

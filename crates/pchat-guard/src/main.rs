@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Check manifests (JSON or YAML); `-` reads standard input.
     Check(commands::check::CheckArgs),
+    /// Write a complete manifest of a reference layout that checks clean, to start from.
+    Init(commands::init::InitArgs),
     /// Draw a manifest's topology as SVG, with its findings on the elements they concern.
     Diagram(commands::diagram::DiagramArgs),
     /// Write the WebAssembly module (and its JS glue) that this CLI runs.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         match Cli::parse().command {
             Command::Check(args) => commands::check::run(args),
             Command::Diagram(args) => commands::diagram::run(&args),
+            Command::Init(args) => commands::init::run(&args),
             Command::Module { out, js_out } => commands::module::run(&out, js_out.as_deref()),
             Command::Schema(args) => commands::schema::run(&args),
             Command::Describe(args) => commands::describe::run(&args),

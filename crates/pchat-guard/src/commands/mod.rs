@@ -17,6 +17,7 @@ pub mod check;
 pub mod compile;
 pub mod describe;
 pub mod diagram;
+pub mod init;
 pub mod module;
 pub mod policy_test;
 pub mod rules;

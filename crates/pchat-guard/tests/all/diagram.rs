@@ -410,3 +410,26 @@ fn chromium_renders_the_diagram() {
         );
     }
 }
+
+/// The pictures in the docs are what the module draws today.
+#[test]
+fn the_docs_pictures_are_current() {
+    for (file, image) in [
+        (
+            "examples/topologies/stretched-high-bandwidth.yaml",
+            "docs/images/stretched-high-bandwidth.svg",
+        ),
+        (
+            "tests/fixtures/manifests/dangling-ref-sql.json",
+            "docs/images/dangling-ref-sql.svg",
+        ),
+    ] {
+        let (code, svg, stderr) = outcome(&cli(&["diagram", "--today", "2026-11-26", file]));
+        assert_eq!(code, 0, "{stderr}");
+        let shipped = std::fs::read_to_string(root().join(image)).unwrap_or_default();
+        assert!(
+            shipped == svg,
+            "{image} is out of date: pchat-guard diagram {file} -o {image}"
+        );
+    }
+}

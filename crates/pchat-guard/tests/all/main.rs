@@ -12,6 +12,7 @@ mod compile;
 mod diagram;
 mod fixtures;
 mod formats;
+mod init;
 mod integrations;
 mod javascript;
 mod module;

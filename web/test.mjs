@@ -9,7 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ const root = resolve(here, '..');
 const dist = join(here, 'dist');
 const shots = join(root, 'target', 'web-screenshots');
 const fixtureDir = join(root, 'tests', 'fixtures', 'manifests');
+const examplesDir = join(root, 'examples', 'topologies');
 const FIXTURE = 'dangling-ref-sql.json';
 const TODAY = '2026-11-26';
 
@@ -264,6 +266,8 @@ test('hostile input: 10 MB keeps the page responsive; a time-out restarts the wo
   assert.match(await page.textContent('#summary'), /time-out/);
   assert.equal(await page.$$eval('#findings button', (bs) => bs.length), 0, 'stale findings are cleared');
   assert.equal(await page.textContent('#report-json'), '');
+  assert.ok(await page.isDisabled('#download-json'), 'nothing to download without a report');
+  assert.ok(await page.isDisabled('#download-sarif'));
   await shot('06-time-out');
 
   // The new worker checks the next text.
@@ -499,6 +503,151 @@ test('a finding waived in the manifest is listed, marked and counted as waived',
   await page.click(entry);
   await page.waitForSelector('.cm-lintRange.pcg-waived', { timeout: 5_000 });
   await shot('10-waived');
+});
+
+// ---------------------------------------------------------------- downloads
+
+/** Runs the CLI in `cwd`; its standard output. */
+function cliOutput(args, cwd, status) {
+  const run = spawnSync(cli, args, { cwd, encoding: 'utf8' });
+  assert.equal(run.status, status, run.stderr);
+  return run.stdout;
+}
+
+/** Does `click` and returns the file it makes the page download (name, text) and what it returned. */
+async function downloaded(click) {
+  const [download, clicked] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), click()]);
+  return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8'), clicked };
+}
+
+test('the downloaded JSON report and SARIF are the CLI\'s, named after the file', async () => {
+  await load(fixture(FIXTURE), 'json', FIXTURE);
+  for (const format of ['json', 'sarif']) {
+    // (the CLI exits 1: the manifest has errors)
+    const expected = cliOutput(['check', '--format', format, '--today', TODAY, FIXTURE], fixtureDir, 1);
+    const file = await downloaded(() => page.click(`#download-${format}`));
+    assert.equal(file.name, `${FIXTURE}.pchat-guard.${format}`);
+    assert.deepEqual(JSON.parse(file.text), JSON.parse(expected));
+    assert.equal(file.text, expected, 'the same bytes, too');
+  }
+  assert.equal(await page.textContent('#status'), `Downloaded ${FIXTURE}.pchat-guard.sarif.`);
+});
+
+test('a download asked for while a check is in flight waits for it; both are answered', async () => {
+  await load(fixture(FIXTURE), 'json', FIXTURE);
+  const checks = await page.evaluate(() => window.__pcg.checks());
+  // The same manifest with 50,000 `x-` extension items (about 0.7 MB): the same findings, but
+  // a check that takes hundreds of milliseconds.
+  const items = Array.from({ length: 50_000 }, (_, i) => `{"k": ${i}}`).join(',\n');
+  const slow = fixture(FIXTURE).replace(/\n\}\s*$/, `,\n  "x-padding": [${items}]\n}\n`);
+  const file = await downloaded(() =>
+    page.evaluate(
+      async ([t, n]) => {
+        window.__pcg.setText(t, 'json', n);
+        for (let i = 0; i < 2000 && window.__pcg.busy() !== 'check'; i++) await new Promise((r) => setTimeout(r, 1));
+        const atClick = window.__pcg.busy();
+        document.getElementById('download-sarif').click();
+        return atClick;
+      },
+      [slow, FIXTURE],
+    ),
+  );
+  assert.equal(file.clicked, 'check', 'the check was in flight when the download was asked for');
+  assert.equal(file.text, cliOutput(['check', '--format', 'sarif', '--today', TODAY, FIXTURE], fixtureDir, 1));
+  await page.waitForFunction((n) => window.__pcg.checks() > n, checks, { timeout: 15_000 });
+  assert.doesNotMatch(await page.textContent('#status'), /Time-out|refused|failed/);
+  assert.equal(await page.evaluate(() => window.__pcg.busy()), null);
+});
+
+// ---------------------------------------------------------------- diagram
+
+/** The worker's SVG text once the report of `filename` is shown with a drawing or a message. */
+async function drawn(filename) {
+  await page.waitForFunction(
+    (n) => window.__pcg.report()?.path === n && (window.__pcg.lastSvg() || /Not drawn/.test(document.getElementById('diagram-message').textContent)),
+    filename,
+    { timeout: 15_000 },
+  );
+  return page.evaluate(() => window.__pcg.lastSvg());
+}
+
+test('the diagram pane draws the CLI\'s SVG of the text, and its findings on it', async () => {
+  await page.click('#diagram-box > summary');
+  assert.ok(await page.$eval('#diagram-box', (d) => d.open));
+  const name = 'stretched-high-bandwidth.yaml';
+  await page.selectOption('#example', name);
+  assert.equal(await drawn(name), cliOutput(['diagram', '--today', TODAY, name], examplesDir, 0));
+  assert.equal(await page.$$eval('#diagram g.server', (gs) => gs.length), 8);
+  assert.ok(await page.isHidden('#diagram-pool-label'), 'one pool: nothing to choose');
+  await page.$eval('#diagram-box', (d) => d.scrollIntoView());
+  await shot('11-diagram');
+
+  // Broken: the mirror that names no instance carries the finding's fingerprint.
+  await load(fixture(FIXTURE), 'json', FIXTURE);
+  assert.equal(await drawn(FIXTURE), cliOutput(['diagram', '--today', TODAY, FIXTURE], fixtureDir, 0));
+  const finding = (await page.evaluate(() => window.__pcg.report())).findings.find((f) => f.code === 'PCG-DANGLING-REF');
+  const element = `#diagram g[data-findings~="${finding.fingerprint}"]`;
+  assert.equal(await page.getAttribute(element, 'data-pointer'), finding.pointer);
+  await shot('12-diagram-finding');
+
+  // Clicking it, or Enter on it, puts the cursor on the finding.
+  const cursor = () =>
+    page.evaluate(() => {
+      const v = window.__pcg.view;
+      return { line: v.state.doc.lineAt(v.state.selection.main.head).number, focused: v.hasFocus };
+    });
+  await page.click(element);
+  assert.deepEqual(await cursor(), { line: finding.location.start.line, focused: true });
+  await page.evaluate(() => window.__pcg.view.dispatch({ selection: { anchor: 0 } }));
+  await page.focus(element);
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await cursor(), { line: finding.location.start.line, focused: true });
+
+  // Unreadable: a message, no picture.
+  await load(fixture('malformed-trailing-comma.json'), 'json', 'malformed-trailing-comma.json');
+  assert.equal(await drawn('malformed-trailing-comma.json'), null);
+  assert.match(await page.textContent('#diagram-message'), /^Not drawn: the manifest cannot be read/);
+  assert.equal(await page.$$eval('#diagram svg', (s) => s.length), 0);
+});
+
+test('the diagram pane offers the pools, and one pool when the whole is too large', async () => {
+  const name = 'two-pools-two-sites.yaml';
+  await page.selectOption('#example', name);
+  await drawn(name);
+  await page.waitForSelector('#diagram-pool-label:not([hidden])');
+  const options = () => page.$$eval('#diagram-pool option', (os) => os.map((o) => o.value));
+  assert.deepEqual(await options(), ['', 'pchat-nyc', 'pchat-ams']);
+  await page.selectOption('#diagram-pool', 'pchat-ams');
+  await page.waitForFunction(() => window.__pcg.lastSvg() && document.querySelectorAll('#diagram g.pool').length === 1);
+  assert.equal(
+    await page.evaluate(() => window.__pcg.lastSvg()),
+    cliOutput(['diagram', '--today', TODAY, '--pool', 'pchat-ams', name], examplesDir, 0),
+  );
+  assert.deepEqual(await options(), ['', 'pchat-nyc', 'pchat-ams'], 'the other pool stays listed');
+  await page.selectOption('#diagram-pool', '');
+
+  // 22 copies of a pool: too large for one picture; the message names 20 of them to choose from.
+  const manifest = JSON.parse(readFileSync(join(examplesDir, 'stretched-high-bandwidth.json'), 'utf8'));
+  const pool = manifest.persistent_chat_pools[0];
+  manifest.persistent_chat_pools = Array.from({ length: 22 }, (_, i) => ({ ...pool, id: `pchat-${i + 1}`, fqdn: `pchat-${i + 1}.contoso.com` }));
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  await load(text, 'json', 'many-pools.json');
+  assert.equal(await drawn('many-pools.json'), null);
+  assert.match(await page.textContent('#diagram-message'), /more than the limit of 400: draw one pool at a time/);
+  assert.deepEqual(await options(), ['', ...Array.from({ length: 20 }, (_, i) => `pchat-${i + 1}`)]);
+  await page.selectOption('#diagram-pool', 'pchat-7');
+  await page.waitForFunction(() => window.__pcg.lastSvg());
+  const dir = mkdtempSync(join(tmpdir(), 'pcg-web-'));
+  try {
+    writeFileSync(join(dir, 'many-pools.json'), text);
+    assert.equal(
+      await page.evaluate(() => window.__pcg.lastSvg()),
+      cliOutput(['diagram', '--today', TODAY, '--pool', 'pchat-7', 'many-pools.json'], dir, 0),
+    );
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+  await page.selectOption('#diagram-pool', '');
 });
 
 test('no page errors', () => {

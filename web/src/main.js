@@ -1,6 +1,8 @@
 // The pchat-guard playground: a CodeMirror 6 editor whose text is checked, as you type, by the
 // pchat-guard WebAssembly module running in a Web Worker (see worker.js). Completion and hover
-// come from the manifest schema that the worker's module returns (see schema-assist.js).
+// come from the manifest schema that the worker's module returns (see schema-assist.js). The
+// diagram pane shows the topology the module draws, and the report downloads as the CLI's JSON
+// report or SARIF, built by the module too.
 import { EditorView, basicSetup } from 'codemirror';
 import { EditorState, Compartment } from '@codemirror/state';
 import { json } from '@codemirror/lang-json';
@@ -24,6 +26,12 @@ const reportEl = $('report-json');
 const formatEl = $('format');
 const filenameEl = $('filename');
 const exampleEl = $('example');
+const diagramBox = $('diagram-box');
+const diagramEl = $('diagram');
+const diagramMessageEl = $('diagram-message');
+const poolEl = $('diagram-pool');
+const poolLabelEl = $('diagram-pool-label');
+const downloadButtons = [$('download-json'), $('download-sarif')]; // data-format: json, sarif
 
 function setStatus(text, problem = false) {
   statusEl.textContent = text;
@@ -84,10 +92,14 @@ filenameEl.addEventListener('change', () => {
 
 // ---------------------------------------------------------------- worker
 
+// One request is in the worker at a time, under the time limit: the latest check (`queued`; a
+// newer text replaces it) or a report to render for a download (`renders`, first). A render asked
+// for while a check is in flight waits for it, so the time limit always measures one request.
 let worker = null; // { w, ready }
 let nextId = 1;
-let inFlight = null; // { id, version, text, timer }
-let queued = null; // the latest request not yet sent
+let inFlight = null; // a request ({ id, message, ... }) and its timer
+let queued = null; // the latest check not yet sent: { id, version, message }
+const renders = []; // renders not yet sent: { id, message, resolve, reject }
 let lastReport = null;
 let checks = 0;
 
@@ -103,9 +115,13 @@ function startWorker() {
   };
 }
 
+/** Replaces the worker; a render it had is refused (the queued ones go to the new worker). */
 function restartWorker() {
   if (worker) worker.w.terminate();
-  if (inFlight) clearTimeout(inFlight.timer);
+  if (inFlight) {
+    clearTimeout(inFlight.timer);
+    if (inFlight.message.type === 'render') inFlight.reject(new Error('the checker was restarted'));
+  }
   inFlight = null;
   startWorker();
 }
@@ -122,51 +138,54 @@ function onWorkerMessage(entry, msg) {
   }
   if (msg.type === 'fatal') {
     setStatus(`Cannot load the checker: ${msg.message}`, true);
+    for (const r of renders.splice(0)) r.reject(new Error('the checker cannot be loaded'));
     return;
   }
   if (!inFlight || msg.id !== inFlight.id) return;
   const done = inFlight;
   clearTimeout(done.timer);
   inFlight = null;
-  if (msg.type === 'report') {
+  if (done.message.type === 'render') {
+    if (msg.type === 'rendered') done.resolve(msg.document);
+    else done.reject(new Error(msg.message));
+  } else if (msg.type === 'report') {
     checks++;
-    if (done.version === docVersion) showReport(msg.report, msg.ranges, msg.ms);
+    if (done.version === docVersion) showReport(msg.report, msg.ranges, msg.ms, msg.drawing);
   } else if (msg.type === 'error') {
     setStatus(`The checker refused the request: ${msg.message}`, true);
     clearResults('not checked');
-    if (msg.fatal) restartWorker();
   }
+  if (msg.type === 'error' && msg.fatal) restartWorker();
   pump();
 }
 
-/** Sends the queued request when the worker is ready and idle, with a time limit. */
+/** Sends the next request when the worker is ready and idle, with a time limit. */
 function pump() {
-  if (!queued || inFlight || !worker || !worker.ready) return;
-  const req = queued;
-  queued = null;
+  if (inFlight || !worker || !worker.ready) return;
+  const req = renders.shift() || queued;
+  if (!req) return;
+  if (req === queued) queued = null;
   const entry = worker;
   inFlight = {
     ...req,
     timer: setTimeout(() => {
-      if (worker !== entry) return;
-      const kb = Math.round(req.text.length / 1024);
-      setStatus(
-        `Time-out: the check of this ${kb} KB text took longer than ${timeLimitMs / 1000} s and was stopped; the checker was restarted.`,
-        true,
-      );
-      clearResults('not checked (time-out)');
-      restartWorker();
+      if (worker === entry) timedOut(req);
     }, timeLimitMs),
   };
-  setStatus('Checking…');
-  entry.w.postMessage({
-    type: 'check',
-    id: req.id,
-    text: req.text,
-    filename: req.filename,
-    format: req.format,
-    today,
-  });
+  if (req.message.type === 'check') setStatus('Checking…');
+  entry.w.postMessage(req.message);
+}
+
+function timedOut(req) {
+  const limit = `longer than ${timeLimitMs / 1000} s`;
+  if (req.message.type === 'render') {
+    req.reject(new Error(`it took ${limit}; the checker was restarted`));
+  } else {
+    const kb = Math.round(req.message.text.length / 1024);
+    setStatus(`Time-out: the check of this ${kb} KB text took ${limit} and was stopped; the checker was restarted.`, true);
+    clearResults('not checked (time-out)');
+  }
+  restartWorker();
 }
 
 let debounce = null;
@@ -177,9 +196,32 @@ function scheduleCheck(delay = DEBOUNCE_MS) {
 
 function requestCheck() {
   const text = view.state.doc.toString();
-  queued = { id: nextId++, version: docVersion, text, filename: filenameEl.value, format };
+  const id = nextId++;
+  queued = {
+    id,
+    version: docVersion,
+    message: {
+      type: 'check',
+      id,
+      text,
+      filename: filenameEl.value,
+      format,
+      today,
+      diagram: diagramBox.open,
+      pool: poolEl.value || undefined,
+    },
+  };
   save(text);
   pump();
+}
+
+/** The CLI's document (`json`: the run report; `sarif`) of one file report, built by the worker. */
+function render(format, report) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    renders.push({ id, message: { type: 'render', id, format, report }, resolve, reject });
+    pump();
+  });
 }
 
 // ---------------------------------------------------------------- results
@@ -207,17 +249,34 @@ function tooltip(f) {
   };
 }
 
+let findingStarts = []; // where each finding of lastReport starts in the editor
+
+/** Puts the cursor on the start of the `i`-th finding and focuses the editor. */
+function goToFinding(i) {
+  const at = Math.min(findingStarts[i], view.state.doc.length);
+  view.dispatch({ selection: { anchor: at }, scrollIntoView: true });
+  view.focus();
+}
+
+function setDownloadable(on) {
+  for (const b of downloadButtons) b.disabled = !on;
+}
+
 /** Forgets the last report (its findings no longer describe the text). */
 function clearResults(summary) {
   lastReport = null;
+  findingStarts = [];
   reportEl.textContent = '';
   findingsEl.replaceChildren();
   summaryEl.textContent = summary;
   view.dispatch(setDiagnostics(view.state, []));
+  setDownloadable(false);
+  clearDiagram(`Not drawn: ${summary}.`);
 }
 
-function showReport(report, ranges, ms) {
+function showReport(report, ranges, ms, drawing) {
   lastReport = report;
+  setDownloadable(true);
   reportEl.textContent = JSON.stringify(report, null, 2);
   reportEl.dataset.checks = String(checks);
   const len = view.state.doc.length;
@@ -235,6 +294,7 @@ function showReport(report, ranges, ms) {
     };
   });
   view.dispatch(setDiagnostics(view.state, diagnostics));
+  findingStarts = diagnostics.map((d) => d.from);
 
   findingsEl.replaceChildren(
     ...report.findings.map((f, i) => {
@@ -252,11 +312,7 @@ function showReport(report, ranges, ms) {
       code.textContent = f.code;
       b.append(pos, ' ', code, ` ${f.message}${f.waived ? ' (waived)' : ''}`);
       b.title = f.help ? `${f.severity}. help: ${f.help}` : f.severity;
-      b.addEventListener('click', () => {
-        const at = Math.min(diagnostics[i].from, view.state.doc.length);
-        view.dispatch({ selection: { anchor: at }, scrollIntoView: true });
-        view.focus();
-      });
+      b.addEventListener('click', () => goToFinding(i));
       li.append(b);
       return li;
     }),
@@ -280,7 +336,157 @@ function showReport(report, ranges, ms) {
     const first = report.findings[0];
     setStatus(`Not checked: ${first ? `${first.code}: ${first.message}` : 'the manifest cannot be read'}`, true);
   }
+  // A check made while the diagram pane was closed draws nothing; opening it asks for a drawing.
+  if (drawing) showDiagram(drawing);
+  else clearDiagram(diagramBox.open ? 'Drawing…' : '');
 }
+
+// ---------------------------------------------------------------- diagram
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+let lastSvg = null; // the module's SVG text shown in the pane, as the worker sent it
+
+function clearDiagram(message) {
+  lastSvg = null;
+  diagramEl.replaceChildren();
+  diagramMessageEl.textContent = message;
+}
+
+function showDiagram({ svg, declined }) {
+  const node = svg ? svgNode(svg) : null;
+  if (node) {
+    lastSvg = svg;
+    diagramEl.replaceChildren(node);
+    diagramMessageEl.textContent = '';
+  } else {
+    const why = declined || 'the module drew something that is not SVG';
+    clearDiagram(`Not drawn: ${why}.`);
+  }
+  updatePools(poolIds(node, declined), Boolean(node));
+}
+
+/**
+ * Parses the module's SVG as XML (never as HTML) and imports it into the page without anything
+ * that could run code or restyle the page. The module escapes the manifest's text, so there is
+ * nothing to remove: this is a second line of defence. Elements with findings become buttons.
+ */
+function svgNode(text) {
+  const root = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+  if (root.namespaceURI !== SVG_NS || root.localName !== 'svg' || root.querySelector('parsererror')) return null;
+  for (const el of root.querySelectorAll('script, style, foreignObject')) el.remove();
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    for (const { name, value } of [...el.attributes]) {
+      if (/^on/i.test(name) || (/href$/i.test(name) && !value.startsWith('#'))) el.removeAttribute(name);
+    }
+  }
+  // role="img" would hide the focusable elements inside from assistive technology.
+  root.setAttribute('role', 'group');
+  root.setAttribute('aria-label', 'Topology diagram');
+  for (const g of root.querySelectorAll('g[data-findings]')) {
+    g.setAttribute('tabindex', '0');
+    g.setAttribute('role', 'button');
+  }
+  return document.importNode(root, true);
+}
+
+/** Moves the cursor to the first finding (in report order) drawn on `g`. */
+function goToFindingOf(g) {
+  const drawn = new Set(g.dataset.findings.split(' '));
+  const i = lastReport ? lastReport.findings.findIndex((f) => drawn.has(f.fingerprint)) : -1;
+  if (i >= 0) goToFinding(i);
+}
+
+diagramEl.addEventListener('click', (event) => {
+  const g = event.target.closest('g[data-findings]');
+  if (g) goToFindingOf(g);
+});
+diagramEl.addEventListener('keydown', (event) => {
+  if ((event.key === 'Enter' || event.key === ' ') && event.target.matches('g[data-findings]')) {
+    event.preventDefault();
+    goToFindingOf(event.target);
+  }
+});
+
+/**
+ * The pool ids a result names: those of the drawn pools (each `g.pool`'s title reads
+ * `Persistent Chat pool ID`; a pool without an id is drawn as `(pool N)` and cannot be chosen),
+ * or, when nothing was drawn, those of the message (`… (pools: a, b, …)`, at most 20).
+ */
+function poolIds(node, declined) {
+  if (node) {
+    return [...node.querySelectorAll('g.pool > title')]
+      .map((t) => /^Persistent Chat pool (.+)/.exec(t.textContent)?.[1])
+      .filter((id) => id && !/^\(pool \d+\)$/.test(id));
+  }
+  const m = /\(pools: (.+)\)$/.exec(declined || '');
+  return m ? m[1].split(', ').filter((id) => id !== '…') : [];
+}
+
+/**
+ * Lists the pools to choose from: the ids the result names, those listed before when the
+ * picture is of one chosen pool (it shows no other), and the chosen one (kept even when the
+ * manifest no longer has it: the message says so). Shown when there is a choice to make.
+ */
+function updatePools(found, drawn) {
+  const chosen = poolEl.value;
+  const listed = [...poolEl.options].slice(1).map((o) => o.value);
+  const ids = [...new Set([...(chosen && drawn ? listed : []), ...found, ...(chosen ? [chosen] : [])])];
+  poolLabelEl.hidden = ids.length < 2 && !chosen;
+  if (ids.join('\n') === listed.join('\n')) return;
+  poolEl.replaceChildren(
+    poolEl.options[0],
+    ...ids.map((id) => {
+      const opt = document.createElement('option');
+      opt.value = opt.textContent = id;
+      return opt;
+    }),
+  );
+  poolEl.value = chosen;
+}
+
+diagramBox.addEventListener('toggle', () => {
+  if (!diagramBox.open) return;
+  if (!lastSvg && !diagramMessageEl.textContent) diagramMessageEl.textContent = 'Drawing…';
+  scheduleCheck(0);
+});
+poolEl.addEventListener('change', () => scheduleCheck(0));
+
+// ---------------------------------------------------------------- downloads
+
+const DOCUMENTS = {
+  json: { what: 'JSON report', type: 'application/json' },
+  sarif: { what: 'SARIF', type: 'application/sarif+json' },
+};
+
+/**
+ * Downloads the CLI's document of the report shown (`check --format json` or `--format sarif`),
+ * as `NAME.pchat-guard.json` or `NAME.pchat-guard.sarif`, NAME being the report's file name.
+ */
+async function download(format) {
+  const report = lastReport;
+  if (!report) return;
+  const { what, type } = DOCUMENTS[format];
+  const name = `${report.path.split(/[\\/]/).pop() || 'topology'}.pchat-guard.${format}`;
+  try {
+    const doc = await render(format, report);
+    saveFile(name, `${JSON.stringify(doc, null, 2)}\n`, type);
+    setStatus(`Downloaded ${name}.`);
+  } catch (err) {
+    setStatus(`Cannot build the ${what}: ${err.message}`, true);
+  }
+}
+
+function saveFile(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  // The browser reads the blob after this task: revoking it at once could fail the download.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+for (const b of downloadButtons) b.addEventListener('click', () => download(b.dataset.format));
 
 function showModuleInfo(msg) {
   const d = msg.description;
@@ -387,6 +593,8 @@ window.__pcg = {
   setText,
   report: () => lastReport,
   checks: () => checks,
+  lastSvg: () => lastSvg,
+  busy: () => inFlight?.message.type ?? null,
   setTimeLimit: (ms) => {
     timeLimitMs = ms;
   },

@@ -10,15 +10,21 @@ fn main() {
     let policies = root.join("policies");
     // INVARIANT: one `rerun-if-changed` per pack source, never the folder: editing a policy
     // test case must not rebuild the module.
-    for file in pchat_guard_pack::source_files(&policies) {
+    for file in pchat_guard_pack::source_files(&policies)
+        .into_iter()
+        .chain(pchat_guard_pack::facts_files(&policies))
+    {
         println!("cargo::rerun-if-changed={}", file.display());
     }
-    let sources = match pchat_guard_pack::read_sources(&policies, Some(&root)) {
-        Ok(sources) => sources,
+    let (sources, compiled) = match pchat_guard_pack::compile_pack(
+        &policies,
+        "persistent-chat",
+        env!("CARGO_PKG_VERSION"),
+        Some(&root),
+    ) {
+        Ok(compiled) => compiled,
         Err(e) => fail(&e),
     };
-    let compiled =
-        pchat_guard_lang::compile("persistent-chat", env!("CARGO_PKG_VERSION"), &sources);
     for d in &compiled.diagnostics {
         let path = sources.get(d.file).map_or("?", |s| s.path.as_str());
         let line = sources.get(d.file).map_or(0, |s| {

@@ -56,7 +56,11 @@ fn run() -> Result<(), String> {
     ] {
         println!("cargo::rerun-if-changed={}", root.join(manifest).display());
     }
-    for file in pchat_guard_pack::source_files(&root.join("policies")) {
+    let policies = root.join("policies");
+    for file in pchat_guard_pack::source_files(&policies)
+        .into_iter()
+        .chain(pchat_guard_pack::facts_files(&policies))
+    {
         println!("cargo::rerun-if-changed={}", file.display());
     }
 
@@ -69,6 +73,19 @@ fn run() -> Result<(), String> {
 
     let module_dir = out_dir.join("module");
     std::fs::create_dir_all(&module_dir).map_err(|e| e.to_string())?;
+    // The shipped pack's IR, compiled as the module's build script compiles it (same sources,
+    // same compiler, same bytes): `--extend` adds packs to it.
+    let (_, shipped) = pchat_guard_pack::compile_pack(
+        &policies,
+        "persistent-chat",
+        env!("CARGO_PKG_VERSION"),
+        Some(&root),
+    )?;
+    let shipped = shipped
+        .bundle
+        .ok_or("the shipped policy pack does not compile")?;
+    let shipped = serde_json::to_string(&shipped).map_err(|e| e.to_string())?;
+    std::fs::write(module_dir.join("shipped-pack.json"), shipped).map_err(|e| e.to_string())?;
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&raw)
         .out_name("pchat_guard")

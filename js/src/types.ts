@@ -23,6 +23,20 @@ export interface Description {
   rules: RuleInfo[];
   /** The engine's own finding codes (`PCG-*`). */
   codes: CodeInfo[];
+  /** The facts the rules cite, with their titles and sources. */
+  facts: FactInfo[];
+  /** The packs that run, in load order: the pack alone, or the shipped pack and its extensions. */
+  packs: PackInfo[];
+}
+
+/** A fact rules cite, as its pack's `facts.toml` declares it. */
+export interface FactInfo {
+  /** The id rules cite, such as `F7`. */
+  id: string;
+  /** What the fact says. */
+  title: string;
+  /** Where it comes from. */
+  url?: string;
 }
 
 /** Which pack the module runs. */
@@ -47,6 +61,8 @@ export interface RuleInfo {
   facts: string[];
   /** Markdown documentation. */
   doc: string;
+  /** The pack it belongs to. */
+  pack: string;
 }
 
 /** A code of the engine's own findings. */

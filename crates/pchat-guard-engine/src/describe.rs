@@ -23,6 +23,13 @@ pub struct Description {
     pub rules: Vec<RuleInfo>,
     /// The engine's own finding codes (`PCG-*`).
     pub codes: Vec<CodeInfo>,
+    /// The facts the rules cite, with their titles and sources.
+    #[serde(default)]
+    pub facts: Vec<ir::Fact>,
+    /// The packs the checker runs, in load order: the pack alone, or the shipped pack and its
+    /// extensions.
+    #[serde(default)]
+    pub packs: Vec<PackInfo>,
 }
 
 /// Which pack a checker runs.
@@ -49,6 +56,9 @@ pub struct RuleInfo {
     pub facts: Vec<String>,
     /// Markdown documentation.
     pub doc: String,
+    /// The pack it belongs to.
+    #[serde(default)]
+    pub pack: String,
 }
 
 impl RuleInfo {
@@ -60,6 +70,7 @@ impl RuleInfo {
             title: rule.title.clone(),
             facts: rule.facts.clone(),
             doc: rule.doc.clone(),
+            pack: rule.pack.clone(),
         }
     }
 }
@@ -103,6 +114,25 @@ impl Description {
                     input_error: c.is_input_error(),
                 })
                 .collect(),
+            facts: bundle.map(|b| b.facts.clone()).unwrap_or_default(),
+            packs: bundle.map_or_else(Vec::new, |b| {
+                if b.packs.is_empty() {
+                    vec![PackInfo {
+                        name: b.name.clone(),
+                        version: b.version.clone(),
+                        digest: digest.map(|d| format!("sha256:{d}")),
+                    }]
+                } else {
+                    b.packs
+                        .iter()
+                        .map(|p| PackInfo {
+                            name: p.name.clone(),
+                            version: p.version.clone(),
+                            digest: Some(p.digest.clone()),
+                        })
+                        .collect()
+                }
+            }),
         }
     }
 }

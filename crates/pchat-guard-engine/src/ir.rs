@@ -25,6 +25,38 @@ pub struct Bundle {
     pub version: String,
     /// The rules, ordered by id.
     pub rules: Vec<Rule>,
+    /// The facts the rules cite, as their packs declare them (`facts.toml`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
+    /// The packs merged into this bundle (the shipped pack and its extensions), in load order;
+    /// empty for a bundle compiled from one pack.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packs: Vec<PackPart>,
+}
+
+/// A fact rules cite: an id (`F7`, `ACME1`), its title and where to read more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    /// The id rules cite.
+    pub id: String,
+    /// One line: what the fact says.
+    pub title: String,
+    /// Where the fact comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One pack of a merged bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackPart {
+    /// The pack's name.
+    pub name: String,
+    /// The pack's version.
+    pub version: String,
+    /// `sha256:<hex>` of the pack's own IR.
+    pub digest: String,
 }
 
 /// One compiled rule.
@@ -47,6 +79,12 @@ pub struct Rule {
     pub body: Vec<Clause>,
     /// What to report for each binding of the body, in order (at least one).
     pub reports: Vec<Report>,
+    /// The file the rule is written in, as the compiler was given it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// The pack it belongs to.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pack: String,
 }
 
 /// One `report` clause: a finding (or one per item of `each`) for a binding of the body.
@@ -271,4 +309,64 @@ pub enum Expr {
         /// join always answers as the scan it replaces.
         body: Box<Expr>,
     },
+}
+
+impl Bundle {
+    /// Merges packs into one bundle: their rules, facts and names, in order. Rule ids must be
+    /// unique across every pack (the error names both files); a fact id cited by two packs must
+    /// say the same. One pack comes back as it is.
+    pub fn merge(parts: Vec<Bundle>) -> Result<Bundle, String> {
+        if parts.len() == 1 {
+            return parts
+                .into_iter()
+                .next()
+                .ok_or_else(|| "no pack to merge".to_string());
+        }
+        let Some(first) = parts.first() else {
+            return Err("no pack to merge".to_string());
+        };
+        let mut merged = Bundle {
+            format_version: IR_FORMAT_VERSION,
+            name: parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("+"),
+            version: first.version.clone(),
+            rules: Vec::new(),
+            facts: Vec::new(),
+            packs: Vec::new(),
+        };
+        for part in parts {
+            let json = crate::to_json(&part);
+            merged.packs.push(PackPart {
+                name: part.name.clone(),
+                version: part.version.clone(),
+                digest: format!("sha256:{}", crate::report::sha256_hex(json.as_bytes())),
+            });
+            for rule in part.rules {
+                if let Some(other) = merged.rules.iter().find(|r| r.id == rule.id) {
+                    return Err(format!(
+                        "rule id `{}` is defined twice: in `{}` (pack {}) and in `{}` (pack {}); rule ids must be unique across the packs loaded",
+                        rule.id,
+                        other.source,
+                        other.pack,
+                        rule.source,
+                        part.name
+                    ));
+                }
+                merged.rules.push(rule);
+            }
+            for fact in part.facts {
+                match merged.facts.iter().find(|f| f.id == fact.id) {
+                    Some(known) if *known == fact => {}
+                    Some(_) => {
+                        return Err(format!(
+                            "fact `{}` of pack {} differs from the one another pack declares; give it another id",
+                            fact.id, part.name
+                        ));
+                    }
+                    None => merged.facts.push(fact),
+                }
+            }
+        }
+        merged.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(merged)
+    }
 }

@@ -15,7 +15,7 @@ mod types;
 
 use std::collections::HashMap;
 
-use pchat_guard_engine::ir::{Bundle, IR_FORMAT_VERSION};
+use pchat_guard_engine::ir::{Bundle, Fact, IR_FORMAT_VERSION};
 
 pub use diagnostic::{Code, Diagnostic, Level};
 
@@ -44,12 +44,71 @@ pub fn compile(name: &str, version: &str, sources: &[Source]) -> Compiled {
     compile_with_schema(name, version, sources, &schema)
 }
 
-/// Compiles rule files against a given schema.
+/// Compiles rule files against the embedded manifest schema, with the facts the rules may cite:
+/// a citation of any other fact is an error, and the bundle carries the facts cited.
+pub fn compile_with_facts(name: &str, version: &str, sources: &[Source], facts: &[Fact]) -> Compiled {
+    let schema: serde_json::Value =
+        serde_json::from_str(pchat_guard_engine::schema::SCHEMA_TEXT).unwrap_or_default();
+    compile_inner(name, version, sources, &schema, Some(facts))
+}
+
+/// Compiles rule files against a given schema. Fact ids are only checked for their form.
 pub fn compile_with_schema(
     name: &str,
     version: &str,
     sources: &[Source],
     schema: &serde_json::Value,
+) -> Compiled {
+    compile_inner(name, version, sources, schema, None)
+}
+
+/// Whether `id` has the form of a fact id: an uppercase letter, then uppercase letters, digits
+/// and `_` (`F7`, `ACME1`, `NET_DNS2`).
+pub fn is_fact_id(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_uppercase())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Checks every rule's `facts` against the facts it may cite (or, with none given, their form).
+fn check_facts(files: &[syntax::File], facts: Option<&[Fact]>, sink: &mut diagnostic::Sink) {
+    for (i, file) in files.iter().enumerate() {
+        for item in &file.items {
+            let syntax::Item::Rule(rule) = item else { continue };
+            for (fact, span) in &rule.facts {
+                if !is_fact_id(fact) {
+                    sink.report(Code::RuleHeader, i, *span, format!("`{fact}` is not a fact id"))
+                        .help("fact ids are uppercase letters, digits and `_`, such as `F7` or `ACME1`");
+                    continue;
+                }
+                let Some(known) = facts else { continue };
+                if known.iter().any(|f| f.id == *fact) {
+                    continue;
+                }
+                let hint = pchat_guard_engine::schema::did_you_mean(fact, known.iter().map(|f| f.id.as_str()))
+                    .map_or_else(String::new, |s| format!("did you mean `{s}`? "));
+                sink.report(
+                    Code::RuleHeader,
+                    i,
+                    *span,
+                    format!("rule `{}` cites `{fact}`, which no `facts.toml` declares", rule.id),
+                )
+                .label("unknown fact")
+                .help(format!(
+                    "{hint}declare it in the pack's `facts.toml` (`[{fact}]` with `title = \"...\"`), or cite a fact of the shipped pack (`F1`-`F23`)"
+                ));
+            }
+        }
+    }
+}
+
+fn compile_inner(
+    name: &str,
+    version: &str,
+    sources: &[Source],
+    schema: &serde_json::Value,
+    facts: Option<&[Fact]>,
 ) -> Compiled {
     let mut sink = diagnostic::Sink::default();
     let files: Vec<syntax::File> = sources
@@ -57,6 +116,7 @@ pub fn compile_with_schema(
         .enumerate()
         .map(|(i, s)| syntax::parse(&s.text, i, &mut sink))
         .collect();
+    check_facts(&files, facts, &mut sink);
     let mut preds = HashMap::new();
     for (i, file) in files.iter().enumerate() {
         for item in &file.items {
@@ -114,13 +174,29 @@ pub fn compile_with_schema(
     diagnostics.sort_by(|a, b| (a.file, a.start, &a.code).cmp(&(b.file, b.start, &b.code)));
     let failed = diagnostics.iter().any(|d| d.level == Level::Error);
     let bundle = (!failed).then(|| {
-        let mut rules: Vec<_> = rules.into_iter().map(|(_, _, r)| r).collect();
+        let mut rules: Vec<_> = rules
+            .into_iter()
+            .map(|(i, _, mut r)| {
+                r.source = sources.get(i).map(|s| s.path.clone()).unwrap_or_default();
+                r.pack = name.to_string();
+                r
+            })
+            .collect();
         rules.sort_by(|a, b| a.id.cmp(&b.id));
+        // The facts the rules cite, in the order they are declared.
+        let cited: Vec<Fact> = facts
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| rules.iter().any(|r| r.facts.contains(&f.id)))
+            .cloned()
+            .collect();
         Bundle {
             format_version: IR_FORMAT_VERSION,
             name: name.to_string(),
             version: version.to_string(),
             rules,
+            facts: cited,
+            packs: Vec::new(),
         }
     });
     Compiled {

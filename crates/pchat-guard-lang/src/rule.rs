@@ -85,6 +85,9 @@ impl Checker<'_> {
             slots: self.next_slot,
             body,
             reports,
+            // Filled in by `compile`, which knows the files and the pack.
+            source: String::new(),
+            pack: String::new(),
         })
     }
 
@@ -136,21 +139,6 @@ impl Checker<'_> {
                     format!("rule `{}` cites no facts", rule.id),
                 )
                 .help("add `facts F1` with the facts the rule rests on");
-        }
-        for (fact, span) in &rule.facts {
-            let valid = fact
-                .strip_prefix('F')
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            if !valid {
-                self.sink
-                    .report(
-                        Code::RuleHeader,
-                        file,
-                        *span,
-                        format!("`{fact}` is not a fact id"),
-                    )
-                    .help("fact ids are `F` and a number, such as `F7`");
-            }
         }
         let id_ok = rule.id.split('-').count() >= 2
             && rule.id.split('-').all(|p| {

@@ -7,10 +7,17 @@
 
 use std::path::{Path, PathBuf};
 
-use pchat_guard_lang::Source;
+use pchat_guard_engine::ir::Fact;
+use pchat_guard_lang::{Compiled, Source};
 
 /// The extension of rule source files.
 pub const RULES_EXTENSION: &str = "rules";
+
+/// The file, beside a pack's rules, that declares the facts they cite.
+pub const FACTS_FILE: &str = "facts.toml";
+
+/// The shipped pack's facts (F1-F23): every pack may cite them.
+const SHIPPED_FACTS: &str = include_str!("../../../policies/persistent-chat/facts.toml");
 
 /// The name of the folders that hold policy test cases rather than sources.
 pub const TESTS_DIR: &str = "tests";
@@ -80,6 +87,148 @@ pub fn read_sources(dir: &Path, relative_to: Option<&Path>) -> Result<Vec<Source
         ));
     }
     Ok(sources)
+}
+
+/// The facts of the shipped pack, which every pack may cite.
+pub fn shipped_facts() -> Result<Vec<Fact>, String> {
+    parse_facts(SHIPPED_FACTS, "policies/persistent-chat/facts.toml")
+}
+
+/// The `facts.toml` files of the pack in `dir` (outside `tests` folders), sorted by path.
+pub fn facts_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(dir, false, &mut |path, in_tests| {
+        if !in_tests && path.file_name().is_some_and(|n| n == FACTS_FILE) {
+            out.push(path.to_path_buf());
+        }
+    });
+    out.sort();
+    out
+}
+
+/// Reads a `facts.toml`: one table per fact, named by its id, with a `title` and an optional
+/// `url`:
+///
+/// ```toml
+/// [ACME1]
+/// title = "SQL hosts live in the sql.acme.example domain"
+/// url = "https://wiki.acme.example/standards/sql"
+/// ```
+///
+/// Errors name the file and the line.
+pub fn parse_facts(text: &str, path: &str) -> Result<Vec<Fact>, String> {
+    let line_at = |offset: usize| text.get(..offset).unwrap_or("").matches('\n').count() + 1;
+    // The line of `key` in the table `[id]`, else of the table's header, for messages.
+    let line_of = |id: &str, key: Option<&str>| -> usize {
+        let header = format!("[{id}]");
+        let Some(start) = text.find(&header) else {
+            return 1;
+        };
+        let section = text.get(start..).unwrap_or("");
+        let end = section.get(1..).and_then(|s| s.find("\n[")).map_or(section.len(), |e| e + 1);
+        let within = key.and_then(|k| {
+            section
+                .get(..end)
+                .and_then(|s| s.lines().position(|l| l.trim_start().starts_with(k)))
+        });
+        line_at(start) + within.unwrap_or(0)
+    };
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_at(s.start));
+        format!("{path}:{line}: {}", e.message())
+    })?;
+    let mut facts = Vec::new();
+    for (id, value) in &table {
+        if !pchat_guard_lang::is_fact_id(id) {
+            return Err(format!(
+                "{path}:{}: `{id}` is not a fact id: uppercase letters, digits and `_`, such as `F7` or `ACME1`",
+                line_of(id, None)
+            ));
+        }
+        let Some(fields) = value.as_table() else {
+            return Err(format!(
+                "{path}:{}: `{id}` must be a table (`[{id}]` with `title = \"...\"`)",
+                line_at(text.find(id.as_str()).unwrap_or(0))
+            ));
+        };
+        for key in fields.keys() {
+            if key != "title" && key != "url" {
+                let hint = if strsim_like(key, "title") { "; did you mean `title`?" } else if strsim_like(key, "url") { "; did you mean `url`?" } else { "" };
+                return Err(format!(
+                    "{path}:{}: fact `{id}` has an unknown key `{key}`{hint} (a fact has `title` and `url`)",
+                    line_of(id, Some(key))
+                ));
+            }
+        }
+        let title = match fields.get("title").map(|t| t.as_str()) {
+            Some(Some(t)) if !t.trim().is_empty() => t.to_string(),
+            _ => {
+                return Err(format!(
+                    "{path}:{}: fact `{id}` needs a `title`: one line saying what it states",
+                    line_of(id, Some("title"))
+                ));
+            }
+        };
+        let url = match fields.get("url").map(|u| u.as_str()) {
+            None => None,
+            Some(Some(u)) if u.starts_with("https://") || u.starts_with("http://") => {
+                Some(u.to_string())
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{path}:{}: the `url` of fact `{id}` must be an http(s) URL",
+                    line_of(id, Some("url"))
+                ));
+            }
+        };
+        facts.push(Fact {
+            id: id.clone(),
+            title,
+            url,
+        });
+    }
+    Ok(facts)
+}
+
+/// Whether `a` is a likely misspelling of `b` (one or two edits).
+fn strsim_like(a: &str, b: &str) -> bool {
+    pchat_guard_engine::schema::did_you_mean(a, [b]).is_some()
+}
+
+/// Reads and compiles the pack in `dir`: its rules (named relative to `relative_to` when
+/// given), with the facts they may cite: the pack's own (`facts.toml`) and the shipped pack's.
+/// A pack may not redeclare a shipped fact differently.
+pub fn compile_pack(
+    dir: &Path,
+    name: &str,
+    version: &str,
+    relative_to: Option<&Path>,
+) -> Result<(Vec<Source>, Compiled), String> {
+    let sources = read_sources(dir, relative_to)?;
+    let mut facts = shipped_facts()?;
+    for file in facts_files(dir) {
+        let shown = relative_to
+            .and_then(|root| file.strip_prefix(root).ok())
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        for fact in parse_facts(&text, &shown)? {
+            match facts.iter().find(|f| f.id == fact.id) {
+                Some(known) if *known == fact => {}
+                Some(_) => {
+                    return Err(format!(
+                        "{shown}: fact `{}` is already declared, differently (the shipped pack's, or another facts.toml of this pack); give yours another id",
+                        fact.id
+                    ));
+                }
+                None => facts.push(fact),
+            }
+        }
+    }
+    let compiled = pchat_guard_lang::compile_with_facts(name, version, &sources, &facts);
+    Ok((sources, compiled))
 }
 
 fn has_extension(path: &Path, extensions: &[&str]) -> bool {

@@ -43,9 +43,13 @@ enum Command {
     /// Compile a rule directory into a self-contained module (the embedded evaluator plus the
     /// pack): it runs in every host, through the same ABI, and still imports nothing.
     Compile {
-        /// The rule directory (its `*.rules` files, outside `tests/` folders).
+        /// The rule directory (its `*.rules` files, outside `tests/` folders); without it,
+        /// `--extend DIR` compiles the shipped pack with extensions.
         #[arg(value_name = "DIR")]
-        dir: PathBuf,
+        dir: Option<PathBuf>,
+        /// More packs.
+        #[command(flatten)]
+        packs: commands::PackArgs,
         /// The module to write.
         #[arg(short, long, value_name = "FILE.wasm")]
         output: PathBuf,
@@ -86,10 +90,14 @@ fn main() -> ExitCode {
             Command::Test(args) => commands::policy_test::run(&args),
             Command::Compile {
                 dir,
+                mut packs,
                 output,
                 pack_name,
                 pack_version,
-            } => commands::compile::run(&dir, &output, pack_name, pack_version),
+            } => {
+                packs.policies.splice(0..0, dir);
+                commands::compile::run(&packs, &output, pack_name, pack_version)
+            }
             Command::Rules(args) => commands::rules::run(&args, None),
             Command::Explain { id, rules: args } => commands::rules::run(&args, Some(&id)),
         }

@@ -5,6 +5,9 @@ use sha2::{Digest, Sha256};
 /// The module: one file for every host (wasmtime, Node, browsers, Python).
 pub static MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/module/pchat_guard_bg.wasm"));
 
+/// The IR of the pack the module embeds (the same bytes its build compiled), for `--extend`.
+pub const SHIPPED_PACK: &str = include_str!(concat!(env!("OUT_DIR"), "/module/shipped-pack.json"));
+
 /// The wasm-bindgen JS glue (`--target web` style: `init`/`initSync` plus typed functions).
 pub const JS_GLUE: &str = include_str!(concat!(env!("OUT_DIR"), "/module/pchat_guard.js"));
 

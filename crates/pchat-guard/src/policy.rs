@@ -6,15 +6,18 @@ use std::path::Path;
 use annotate_snippets::Level;
 use pchat_guard_lang::{Compiled, Source};
 
-/// Reads and compiles the rule files of a directory.
+/// Reads and compiles the rule files of a directory, with its `facts.toml` and the shipped facts.
 pub fn compile_dir(dir: &Path) -> Result<(Vec<Source>, Compiled), String> {
-    let sources = pchat_guard_pack::read_sources(dir, None)?;
-    let name = dir.file_name().map_or_else(
+    pchat_guard_pack::compile_pack(dir, &pack_name(dir), "0.0.0-local", None)
+}
+
+/// The name of the pack in `dir`: the directory's name (`rules/` and `rules/.` name the same).
+pub fn pack_name(dir: &Path) -> String {
+    let named = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    named.file_name().map_or_else(
         || "policies".to_string(),
         |n| n.to_string_lossy().into_owned(),
-    );
-    let compiled = pchat_guard_lang::compile(&name, "0.0.0-local", &sources);
-    Ok((sources, compiled))
+    )
 }
 
 /// Renders compiler diagnostics in rustc style, as findings are.

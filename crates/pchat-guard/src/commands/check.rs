@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use pchat_guard_engine::waiver::Date;
 use pchat_guard_engine::{CheckRequest, FileReport, InputFormat, Limits, Response, Severity};
 
-use super::{ExitStatus, HostArgs, Outcome, host_options, load_policies, module_bytes, say};
+use super::{ExitStatus, HostArgs, Outcome, PackArgs, host_options, load_packs, module_bytes, say};
 use crate::host::{Host, HostError};
 use crate::input;
 use crate::render::{self, RunReport};
@@ -38,9 +38,9 @@ pub struct CheckArgs {
     /// When to colour human output (NO_COLOR is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// Evaluate the rules of this directory instead of the shipped pack.
-    #[arg(long, value_name = "DIR")]
-    pub policies: Option<PathBuf>,
+    /// The packs to run.
+    #[command(flatten)]
+    pub packs: PackArgs,
     /// A waiver file (JSON or YAML `waivers:` list), applied after each manifest's own waivers.
     /// May be given more than once.
     #[arg(long, value_name = "FILE")]
@@ -166,12 +166,9 @@ pub fn run(args: CheckArgs) -> Outcome {
         say!(out, "error: standard input (`-`) can be given once");
         return out.with(ExitStatus::CannotCheck);
     }
-    let bundle = match &args.policies {
-        Some(dir) => match load_policies(dir, &mut out) {
-            Some(b) => Some(b),
-            None => return out.with(ExitStatus::CannotCheck),
-        },
-        None => None,
+    let bundle = match load_packs(&args.packs, &args.host, &mut out) {
+        Ok(b) => b,
+        Err(status) => return out.with(status),
     };
     let bytes = match module_bytes(&args.host, &mut out) {
         Ok(b) => b,

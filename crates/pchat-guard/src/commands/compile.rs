@@ -1,19 +1,26 @@
-//! `pchat-guard compile DIR -o FILE.wasm`: a self-contained module running a pack.
+//! `pchat-guard compile [DIR] [--extend DIR]... -o FILE.wasm`: a self-contained module running a
+//! pack, or the shipped pack with extensions.
 
-use super::{ExitStatus, Outcome, load_policies, say};
+use super::{ExitStatus, HostArgs, Outcome, PackArgs, load_packs, say};
 use crate::host::{Host, HostError, HostOptions};
 use crate::module::{self, MODULE};
 
-/// Compiles a rule directory into a module that runs it, and checks that it does.
+/// Compiles packs into a module that runs them, and checks that it does.
 pub fn run(
-    dir: &std::path::Path,
+    packs: &PackArgs,
     output: &std::path::Path,
     name: Option<String>,
     version: String,
 ) -> Outcome {
     let mut out = Outcome::default();
-    let Some(mut bundle) = load_policies(dir, &mut out) else {
+    if packs.is_default() {
+        say!(out, "error: name a rule directory, or `--extend DIR` to add rules to the shipped pack");
         return out.with(ExitStatus::CannotCheck);
+    }
+    let mut bundle = match load_packs(packs, &HostArgs::default(), &mut out) {
+        Ok(Some(b)) => b,
+        Ok(None) => return out.with(ExitStatus::CannotCheck),
+        Err(status) => return out.with(status),
     };
     if let Some(name) = name {
         bundle.name = name;

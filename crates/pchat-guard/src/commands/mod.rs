@@ -148,6 +148,60 @@ pub fn module_bytes(args: &HostArgs, out: &mut Outcome) -> Result<Cow<'static, [
     }
 }
 
+/// Which packs run: the shipped one (default), others instead of it (`--policies`), or it plus
+/// extensions (`--extend`). Both options repeat; the packs are merged and their rule ids must be
+/// unique.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PackArgs {
+    /// Evaluate the rules of DIR instead of the shipped pack (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Add the rules of DIR to the shipped pack (or to the `--policies` packs) (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub extend: Vec<PathBuf>,
+}
+
+impl PackArgs {
+    /// Whether the module's own pack runs unchanged.
+    pub fn is_default(&self) -> bool {
+        self.policies.is_empty() && self.extend.is_empty()
+    }
+}
+
+/// The pack to run when it is not the module's own: the `--policies` packs (else the shipped
+/// pack) merged with the `--extend` packs, each compiled with its diagnostics on standard error.
+/// `Ok(None)`: the module's own pack. `Err`: exit 2 (rules that do not compile, a clash).
+pub fn load_packs(packs: &PackArgs, host: &HostArgs, out: &mut Outcome) -> Result<Option<Bundle>, ExitStatus> {
+    if packs.is_default() {
+        return Ok(None);
+    }
+    let mut parts = Vec::new();
+    if packs.policies.is_empty() {
+        if let Some(module) = &host.module {
+            say!(
+                out,
+                "error: `--extend` adds to the shipped pack, and `--module {}` runs another: name its rules with `--policies DIR` instead",
+                module.display()
+            );
+            return Err(ExitStatus::CannotCheck);
+        }
+        match serde_json::from_str::<Bundle>(crate::module::SHIPPED_PACK) {
+            Ok(shipped) => parts.push(shipped),
+            Err(e) => {
+                say!(out, "error: the shipped pack cannot be read: {e}");
+                return Err(ExitStatus::Internal);
+            }
+        }
+    }
+    for dir in packs.policies.iter().chain(&packs.extend) {
+        parts.push(load_policies(dir, out).ok_or(ExitStatus::CannotCheck)?);
+    }
+    Bundle::merge(parts).map(Some).map_err(|e| {
+        say!(out, "error: {e}");
+        ExitStatus::CannotCheck
+    })
+}
+
 /// Compiles a policy directory, adding its diagnostics to standard error; `None` means exit 2.
 pub fn load_policies(dir: &std::path::Path, out: &mut Outcome) -> Option<Bundle> {
     match crate::policy::compile_dir(dir) {

@@ -5,15 +5,19 @@ use std::path::PathBuf;
 use pchat_guard_engine::ir::Bundle;
 use pchat_guard_engine::{CheckRequest, Limits, Response};
 
-use super::{ExitStatus, HostArgs, Outcome, host_options, load_policies, module_bytes, say};
+use super::{ExitStatus, HostArgs, Outcome, PackArgs, host_options, load_packs, module_bytes, say};
 use crate::host::{Host, HostError};
 
 /// The options of `test`.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// The rule directory (its `*.rules` files; cases in its `tests/` folders).
+    /// The rule directory (its `*.rules` files; cases in its `tests/` folders). With
+    /// `--extend DIR` alone, the extensions' cases run against the shipped pack plus them.
     #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+    pub dir: Option<PathBuf>,
+    /// More packs: their rules are merged, and their cases run too.
+    #[command(flatten)]
+    pub packs: PackArgs,
     /// Report which rules fired and which `where` branches (held / did not hold) the cases reached.
     #[arg(long)]
     pub coverage: bool,
@@ -28,18 +32,36 @@ pub struct TestArgs {
 /// Runs the policy tests of a rule directory.
 pub fn run(args: &TestArgs) -> Outcome {
     let mut out = Outcome::default();
-    let Some(bundle) = load_policies(&args.dir, &mut out) else {
-        return out.with(ExitStatus::CannotCheck);
+    let packs = PackArgs {
+        policies: args.dir.iter().chain(&args.packs.policies).cloned().collect(),
+        extend: args.packs.extend.clone(),
     };
-    let cases = pchat_guard_pack::test_files(&args.dir);
-    if cases.is_empty() {
-        say!(
-            out,
-            "error: `{}` has no test manifests in a `tests` folder",
-            args.dir.display()
-        );
+    let tested: Vec<&PathBuf> = packs.policies.iter().chain(&packs.extend).collect();
+    if tested.is_empty() {
+        say!(out, "error: name a rule directory to test (or `--extend DIR`)");
         return out.with(ExitStatus::CannotCheck);
     }
+    let bundle = match load_packs(&packs, &args.host, &mut out) {
+        Ok(Some(b)) => b,
+        Ok(None) => return out.with(ExitStatus::CannotCheck),
+        Err(status) => return out.with(status),
+    };
+    let mut cases = Vec::new();
+    for dir in &tested {
+        let found = pchat_guard_pack::test_files(dir);
+        if found.is_empty() {
+            say!(
+                out,
+                "error: `{}` has no test manifests in a `tests` folder",
+                dir.display()
+            );
+            return out.with(ExitStatus::CannotCheck);
+        }
+        cases.extend(found);
+    }
+    // The packs whose cases run: their coverage is reported (the shipped pack's own cases are
+    // not installed, so under `--extend` only the extensions are measured).
+    let tested_packs: Vec<String> = tested.iter().map(|d| crate::policy::pack_name(d)).collect();
     let bytes = match module_bytes(&args.host, &mut out) {
         Ok(b) => b,
         Err(status) => return out.with(status),
@@ -158,18 +180,36 @@ pub fn run(args: &TestArgs) -> Outcome {
     }
     let mut below = false;
     if args.coverage || args.threshold.is_some() {
-        let (rules_fired, branches_seen, branches) = coverage_report(&bundle, &totals, &mut text);
-        let rule_pct = percent(rules_fired, totals.len());
-        let branch_pct = percent(branches_seen, branches);
-        text.push_str(&format!(
-            "coverage: rules {rules_fired}/{} ({rule_pct:.1}%), where branches {branches_seen}/{branches} ({branch_pct:.1}%)\n",
-            totals.len()
-        ));
-        if let Some(threshold) = args.threshold {
-            below = rule_pct < threshold || branch_pct < threshold;
-            if below {
+        for pack in &tested_packs {
+            let of_pack: std::collections::BTreeMap<_, _> = totals
+                .iter()
+                .filter(|(id, _)| {
+                    bundle
+                        .rules
+                        .iter()
+                        .any(|r| r.id == **id && (r.pack == *pack || r.pack.is_empty()))
+                })
+                .map(|(id, c)| (id.clone(), c.clone()))
+                .collect();
+            let (rules_fired, branches_seen, branches) =
+                coverage_report(&bundle, &of_pack, &mut text);
+            let rule_pct = percent(rules_fired, of_pack.len());
+            let branch_pct = percent(branches_seen, branches);
+            let scope = if tested_packs.len() > 1 || !args.packs.extend.is_empty() {
+                format!(" of pack {pack}")
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "coverage{scope}: rules {rules_fired}/{} ({rule_pct:.1}%), where branches {branches_seen}/{branches} ({branch_pct:.1}%)\n",
+                of_pack.len()
+            ));
+            if let Some(threshold) = args.threshold
+                && (rule_pct < threshold || branch_pct < threshold)
+            {
+                below = true;
                 text.push_str(&format!(
-                    "coverage is below the threshold of {threshold}%\n"
+                    "coverage{scope} is below the threshold of {threshold}%\n"
                 ));
             }
         }

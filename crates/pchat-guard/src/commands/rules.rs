@@ -1,12 +1,11 @@
 //! `pchat-guard rules` and `explain RULE`: the rules of the shipped pack or of a directory.
 
-use std::path::PathBuf;
-
 use clap::ValueEnum;
 
 use pchat_guard_engine::describe::RuleInfo;
+use pchat_guard_engine::ir::Fact;
 
-use super::{ExitStatus, HostArgs, Outcome, described, load_policies, say};
+use super::{ExitStatus, HostArgs, Outcome, PackArgs, described, load_packs, say};
 
 /// The options of `rules` and `explain`.
 #[derive(Debug, clap::Args)]
@@ -14,9 +13,9 @@ pub struct RulesArgs {
     /// `table` or `json`.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
-    /// Describe the rules of this directory instead of the shipped pack.
-    #[arg(long, value_name = "DIR")]
-    pub policies: Option<PathBuf>,
+    /// The packs to describe.
+    #[command(flatten)]
+    pub packs: PackArgs,
     /// How to run the module.
     #[command(flatten)]
     pub host: HostArgs,
@@ -34,15 +33,13 @@ pub enum ListFormat {
 /// Lists the rules, or with `explain`, prints one.
 pub fn run(args: &RulesArgs, explain: Option<&str>) -> Outcome {
     let mut out = Outcome::default();
-    let rules: Vec<RuleInfo> = match &args.policies {
-        Some(dir) => match load_policies(dir, &mut out) {
-            Some(bundle) => bundle.rules.iter().map(RuleInfo::of).collect(),
-            None => return out.with(ExitStatus::CannotCheck),
-        },
-        None => match described(&args.host, &mut out) {
-            Ok(described) => described.rules,
+    let (rules, facts): (Vec<RuleInfo>, Vec<Fact>) = match load_packs(&args.packs, &args.host, &mut out) {
+        Ok(Some(bundle)) => (bundle.rules.iter().map(RuleInfo::of).collect(), bundle.facts),
+        Ok(None) => match described(&args.host, &mut out) {
+            Ok(described) => (described.rules, described.facts),
             Err(status) => return out.with(status),
         },
+        Err(status) => return out.with(status),
     };
     if let Some(id) = explain {
         let Some(rule) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id)) else {
@@ -58,11 +55,12 @@ pub fn run(args: &RulesArgs, explain: Option<&str>) -> Outcome {
         out.emit(match args.format {
             ListFormat::Json => pretty(rule),
             ListFormat::Table => format!(
-                "{}: {}\nseverity: {}\nfacts: {}\n\n{}\n",
+                "{}: {}\nseverity: {}\npack: {}\nfacts:\n{}\n{}\n",
                 rule.id,
                 rule.title,
                 rule.severity.as_str(),
-                rule.facts.join(", "),
+                if rule.pack.is_empty() { "-" } else { rule.pack.as_str() },
+                fact_lines(&rule.facts, &facts),
                 rule.doc.trim()
             ),
         });
@@ -88,6 +86,23 @@ pub fn run(args: &RulesArgs, explain: Option<&str>) -> Outcome {
         }
     });
     out.with(ExitStatus::Clean)
+}
+
+/// One line per fact a rule cites: its id, its title and where it comes from.
+fn fact_lines(cited: &[String], facts: &[Fact]) -> String {
+    let mut lines = String::new();
+    for id in cited {
+        match facts.iter().find(|f| f.id == *id) {
+            Some(f) => {
+                lines.push_str(&format!("  {id}: {}\n", f.title));
+                if let Some(url) = &f.url {
+                    lines.push_str(&format!("      {url}\n"));
+                }
+            }
+            None => lines.push_str(&format!("  {id}\n")),
+        }
+    }
+    lines
 }
 
 /// Pretty JSON with a final newline (these types always encode).

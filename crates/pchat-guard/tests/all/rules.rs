@@ -82,7 +82,8 @@ fn syntax_errors_are_all_reported_not_only_the_first() {
 fn the_shipped_pack_passes_its_own_tests_at_full_coverage() {
     // The command called as a library function: no process, the same outcome.
     let args = pchat_guard::commands::policy_test::TestArgs {
-        dir: root().join("policies/persistent-chat"),
+        dir: Some(root().join("policies/persistent-chat")),
+        packs: pchat_guard::commands::PackArgs::default(),
         coverage: true,
         threshold: Some(100.0),
         host: pchat_guard::commands::HostArgs::default(),

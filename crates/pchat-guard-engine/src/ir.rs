@@ -327,7 +327,11 @@ impl Bundle {
         };
         let mut merged = Bundle {
             format_version: IR_FORMAT_VERSION,
-            name: parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("+"),
+            name: parts
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
             version: first.version.clone(),
             rules: Vec::new(),
             facts: Vec::new(),
@@ -344,11 +348,7 @@ impl Bundle {
                 if let Some(other) = merged.rules.iter().find(|r| r.id == rule.id) {
                     return Err(format!(
                         "rule id `{}` is defined twice: in `{}` (pack {}) and in `{}` (pack {}); rule ids must be unique across the packs loaded",
-                        rule.id,
-                        other.source,
-                        other.pack,
-                        rule.source,
-                        part.name
+                        rule.id, other.source, other.pack, rule.source, part.name
                     ));
                 }
                 merged.rules.push(rule);

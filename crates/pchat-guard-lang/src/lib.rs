@@ -46,7 +46,12 @@ pub fn compile(name: &str, version: &str, sources: &[Source]) -> Compiled {
 
 /// Compiles rule files against the embedded manifest schema, with the facts the rules may cite:
 /// a citation of any other fact is an error, and the bundle carries the facts cited.
-pub fn compile_with_facts(name: &str, version: &str, sources: &[Source], facts: &[Fact]) -> Compiled {
+pub fn compile_with_facts(
+    name: &str,
+    version: &str,
+    sources: &[Source],
+    facts: &[Fact],
+) -> Compiled {
     let schema: serde_json::Value =
         serde_json::from_str(pchat_guard_engine::schema::SCHEMA_TEXT).unwrap_or_default();
     compile_inner(name, version, sources, &schema, Some(facts))
@@ -75,19 +80,31 @@ pub fn is_fact_id(id: &str) -> bool {
 fn check_facts(files: &[syntax::File], facts: Option<&[Fact]>, sink: &mut diagnostic::Sink) {
     for (i, file) in files.iter().enumerate() {
         for item in &file.items {
-            let syntax::Item::Rule(rule) = item else { continue };
+            let syntax::Item::Rule(rule) = item else {
+                continue;
+            };
             for (fact, span) in &rule.facts {
                 if !is_fact_id(fact) {
-                    sink.report(Code::RuleHeader, i, *span, format!("`{fact}` is not a fact id"))
-                        .help("fact ids are uppercase letters, digits and `_`, such as `F7` or `ACME1`");
+                    sink.report(
+                        Code::RuleHeader,
+                        i,
+                        *span,
+                        format!("`{fact}` is not a fact id"),
+                    )
+                    .help(
+                        "fact ids are uppercase letters, digits and `_`, such as `F7` or `ACME1`",
+                    );
                     continue;
                 }
                 let Some(known) = facts else { continue };
                 if known.iter().any(|f| f.id == *fact) {
                     continue;
                 }
-                let hint = pchat_guard_engine::schema::did_you_mean(fact, known.iter().map(|f| f.id.as_str()))
-                    .map_or_else(String::new, |s| format!("did you mean `{s}`? "));
+                let hint = pchat_guard_engine::schema::did_you_mean(
+                    fact,
+                    known.iter().map(|f| f.id.as_str()),
+                )
+                .map_or_else(String::new, |s| format!("did you mean `{s}`? "));
                 sink.report(
                     Code::RuleHeader,
                     i,

@@ -125,7 +125,10 @@ pub fn parse_facts(text: &str, path: &str) -> Result<Vec<Fact>, String> {
             return 1;
         };
         let section = text.get(start..).unwrap_or("");
-        let end = section.get(1..).and_then(|s| s.find("\n[")).map_or(section.len(), |e| e + 1);
+        let end = section
+            .get(1..)
+            .and_then(|s| s.find("\n["))
+            .map_or(section.len(), |e| e + 1);
         let within = key.and_then(|k| {
             section
                 .get(..end)
@@ -153,7 +156,13 @@ pub fn parse_facts(text: &str, path: &str) -> Result<Vec<Fact>, String> {
         };
         for key in fields.keys() {
             if key != "title" && key != "url" {
-                let hint = if strsim_like(key, "title") { "; did you mean `title`?" } else if strsim_like(key, "url") { "; did you mean `url`?" } else { "" };
+                let hint = if strsim_like(key, "title") {
+                    "; did you mean `title`?"
+                } else if strsim_like(key, "url") {
+                    "; did you mean `url`?"
+                } else {
+                    ""
+                };
                 return Err(format!(
                     "{path}:{}: fact `{id}` has an unknown key `{key}`{hint} (a fact has `title` and `url`)",
                     line_of(id, Some(key))
@@ -212,8 +221,8 @@ pub fn compile_pack(
             .unwrap_or(&file)
             .display()
             .to_string();
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
         for fact in parse_facts(&text, &shown)? {
             match facts.iter().find(|f| f.id == fact.id) {
                 Some(known) if *known == fact => {}

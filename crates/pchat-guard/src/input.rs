@@ -56,9 +56,15 @@ pub const MANIFEST_EXTENSIONS: [&str; 3] = ["json", "yaml", "yml"];
 /// and `.yml` files under it, at any depth, skipping hidden and git-ignored files and not
 /// following symbolic links; a file named directly is always read. `-` is standard input, shown
 /// as `stdin_name`. Inputs come back sorted by name, each once; `skip` are files never picked up
-/// from a directory (the waiver and baseline files). A directory that cannot be walked, or that
-/// holds no manifest, is a report that fails the run.
-pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>, Vec<FileReport>) {
+/// from a directory (the waiver and baseline files), and a manifest found in a directory is taken
+/// only if `admits` it (the configuration's `include`/`exclude` globs). A directory that cannot be
+/// walked, or that holds no manifest, is a report that fails the run.
+pub fn expand(
+    args: &[String],
+    stdin_name: &str,
+    skip: &[&Path],
+    admits: &dyn Fn(&Path) -> bool,
+) -> (Vec<Input>, Vec<FileReport>) {
     let skip: Vec<std::path::PathBuf> = skip
         .iter()
         .filter_map(|p| std::fs::canonicalize(p).ok())
@@ -96,7 +102,7 @@ pub fn expand(args: &[String], stdin_name: &str, skip: &[&Path]) -> (Vec<Input>,
                     let skipped = is_manifest
                         && !skip.is_empty()
                         && std::fs::canonicalize(path).is_ok_and(|p| skip.contains(&p));
-                    if is_manifest && !skipped {
+                    if is_manifest && !skipped && admits(path) {
                         let shown = shown_path(&path.to_string_lossy());
                         inputs.push(Input {
                             path: path.to_string_lossy().into_owned(),

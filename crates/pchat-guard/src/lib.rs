@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod commands;
+pub mod config;
 pub mod formats;
 pub mod host;
 pub mod inject;

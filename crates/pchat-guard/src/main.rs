@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use pchat_guard::commands::{self, ExitStatus, Outcome};
 
 /// Checks Persistent Chat Server topology manifests against HA/DR requirements.
@@ -17,6 +18,13 @@ use pchat_guard::commands::{self, ExitStatus, Outcome};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Read this configuration file instead of looking for `pchat-guard.toml` (or
+    /// `pyproject.toml` with [tool.pchat-guard]) here and in the parent directories.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, global = true, conflicts_with = "config")]
+    no_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +78,8 @@ enum Command {
         #[command(flatten)]
         rules: commands::rules::RulesArgs,
     },
+    /// Print the project configuration in effect (`pchat-guard.toml`) and where each setting comes from.
+    Config,
     /// Run the policy tests of a rule directory: manifests under `tests/` with the findings they
     /// must produce (`# expect: CODE POINTER` lines, or a `.expect` file beside a JSON case).
     Test(commands::policy_test::TestArgs),
@@ -80,14 +90,47 @@ fn main() -> ExitCode {
     let outcome = if matches!(first.as_deref(), Some("--version" | "-V")) {
         commands::version::run()
     } else {
-        match Cli::parse().command {
-            Command::Check(args) => commands::check::run(args),
+        let matches = Cli::command().get_matches();
+        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let uses_config = matches!(
+            cli.command,
+            Command::Check(_)
+                | Command::Rules(_)
+                | Command::Explain { .. }
+                | Command::Test(_)
+                | Command::Compile { .. }
+                | Command::Config
+        );
+        let config = if uses_config && !cli.no_config {
+            match project_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(outcome) => return ExitCode::from(write(&outcome)),
+            }
+        } else {
+            None
+        };
+        let sub = matches.subcommand().map(|(_, m)| m);
+        let given = |id: &str| given(sub, id);
+        match cli.command {
+            Command::Check(mut args) => {
+                if let Some(c) = &config {
+                    c.apply_check(&mut args, &given);
+                }
+                args.config = config;
+                commands::check::run(args)
+            }
+            Command::Config => commands::config::run(config.as_ref()),
             Command::Diagram(args) => commands::diagram::run(&args),
             Command::Init(args) => commands::init::run(&args),
             Command::Module { out, js_out } => commands::module::run(&out, js_out.as_deref()),
             Command::Schema(args) => commands::schema::run(&args),
             Command::Describe(args) => commands::describe::run(&args),
-            Command::Test(args) => commands::policy_test::run(&args),
+            Command::Test(mut args) => {
+                if let (Some(c), None) = (&config, &args.dir) {
+                    c.apply_packs(&mut args.packs, &given);
+                }
+                commands::policy_test::run(&args)
+            }
             Command::Compile {
                 dir,
                 mut packs,
@@ -95,14 +138,58 @@ fn main() -> ExitCode {
                 pack_name,
                 pack_version,
             } => {
+                if let (Some(c), None) = (&config, &dir) {
+                    c.apply_packs(&mut packs, &given);
+                }
                 packs.policies.splice(0..0, dir);
                 commands::compile::run(&packs, &output, pack_name, pack_version)
             }
-            Command::Rules(args) => commands::rules::run(&args, None),
-            Command::Explain { id, rules: args } => commands::rules::run(&args, Some(&id)),
+            Command::Rules(mut args) => {
+                if let Some(c) = &config {
+                    c.apply_packs(&mut args.packs, &given);
+                }
+                commands::rules::run(&args, None)
+            }
+            Command::Explain {
+                id,
+                rules: mut args,
+            } => {
+                if let Some(c) = &config {
+                    c.apply_packs(&mut args.packs, &given);
+                }
+                commands::rules::run(&args, Some(&id))
+            }
         }
     };
     ExitCode::from(write(&outcome))
+}
+
+/// Whether the command line itself set the argument `id` of the subcommand.
+fn given(sub: Option<&ArgMatches>, id: &str) -> bool {
+    sub.and_then(|m| m.try_get_raw(id).ok().flatten().map(|_| m.value_source(id)))
+        .flatten()
+        .is_some_and(|s| s == ValueSource::CommandLine)
+}
+
+/// The project configuration: `--config FILE`, else the one found from the current directory
+/// up. A file that cannot be used is exit 2 with its location.
+fn project_config(
+    named: Option<&std::path::Path>,
+) -> Result<Option<pchat_guard::config::Config>, commands::Outcome> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let Some(path) = named
+        .map(PathBuf::from)
+        .or_else(|| pchat_guard::config::discover(&cwd))
+    else {
+        return Ok(None);
+    };
+    pchat_guard::config::load(&path, &cwd)
+        .map(Some)
+        .map_err(|e| {
+            let mut out = commands::Outcome::default();
+            out.say(format!("error: {e}"));
+            out.with(ExitStatus::CannotCheck)
+        })
 }
 
 /// Writes an outcome: standard error first (diagnostics), then standard output (the report).

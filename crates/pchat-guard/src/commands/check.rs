@@ -62,6 +62,10 @@ pub struct CheckArgs {
     /// How to run the module.
     #[command(flatten)]
     pub host: HostArgs,
+    /// The project configuration, for its `include`/`exclude` globs (its other settings are
+    /// already applied to these options).
+    #[arg(skip)]
+    pub config: Option<crate::config::Config>,
 }
 
 /// Parses `--output FORMAT:FILE`.
@@ -245,7 +249,8 @@ pub fn run(args: CheckArgs) -> Outcome {
     skip.extend(args.baseline.as_deref().map(std::path::Path::new));
     skip.extend(args.write_baseline.as_deref());
     let stdin_name = args.stdin_filename.as_deref().unwrap_or("<stdin>");
-    let (inputs, problems) = input::expand(&args.files, stdin_name, &skip);
+    let admits = |path: &std::path::Path| args.config.as_ref().is_none_or(|c| c.admits(path));
+    let (inputs, problems) = input::expand(&args.files, stdin_name, &skip, &admits);
     results.extend(problems.into_iter().map(|r| (r, None)));
     for item in &inputs {
         let text = match input::read(&item.path, &item.shown, &limits) {

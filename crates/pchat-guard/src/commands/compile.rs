@@ -14,7 +14,10 @@ pub fn run(
 ) -> Outcome {
     let mut out = Outcome::default();
     if packs.is_default() {
-        say!(out, "error: name a rule directory, or `--extend DIR` to add rules to the shipped pack");
+        say!(
+            out,
+            "error: name a rule directory, or `--extend DIR` to add rules to the shipped pack"
+        );
         return out.with(ExitStatus::CannotCheck);
     }
     let mut bundle = match load_packs(packs, &HostArgs::default(), &mut out) {

@@ -15,6 +15,7 @@ use crate::module::MODULE;
 
 pub mod check;
 pub mod compile;
+pub mod config;
 pub mod describe;
 pub mod diagram;
 pub mod init;
@@ -171,7 +172,11 @@ impl PackArgs {
 /// The pack to run when it is not the module's own: the `--policies` packs (else the shipped
 /// pack) merged with the `--extend` packs, each compiled with its diagnostics on standard error.
 /// `Ok(None)`: the module's own pack. `Err`: exit 2 (rules that do not compile, a clash).
-pub fn load_packs(packs: &PackArgs, host: &HostArgs, out: &mut Outcome) -> Result<Option<Bundle>, ExitStatus> {
+pub fn load_packs(
+    packs: &PackArgs,
+    host: &HostArgs,
+    out: &mut Outcome,
+) -> Result<Option<Bundle>, ExitStatus> {
     if packs.is_default() {
         return Ok(None);
     }

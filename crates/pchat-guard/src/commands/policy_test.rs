@@ -33,12 +33,20 @@ pub struct TestArgs {
 pub fn run(args: &TestArgs) -> Outcome {
     let mut out = Outcome::default();
     let packs = PackArgs {
-        policies: args.dir.iter().chain(&args.packs.policies).cloned().collect(),
+        policies: args
+            .dir
+            .iter()
+            .chain(&args.packs.policies)
+            .cloned()
+            .collect(),
         extend: args.packs.extend.clone(),
     };
     let tested: Vec<&PathBuf> = packs.policies.iter().chain(&packs.extend).collect();
     if tested.is_empty() {
-        say!(out, "error: name a rule directory to test (or `--extend DIR`)");
+        say!(
+            out,
+            "error: name a rule directory to test (or `--extend DIR`)"
+        );
         return out.with(ExitStatus::CannotCheck);
     }
     let bundle = match load_packs(&packs, &args.host, &mut out) {

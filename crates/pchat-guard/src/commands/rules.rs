@@ -33,14 +33,18 @@ pub enum ListFormat {
 /// Lists the rules, or with `explain`, prints one.
 pub fn run(args: &RulesArgs, explain: Option<&str>) -> Outcome {
     let mut out = Outcome::default();
-    let (rules, facts): (Vec<RuleInfo>, Vec<Fact>) = match load_packs(&args.packs, &args.host, &mut out) {
-        Ok(Some(bundle)) => (bundle.rules.iter().map(RuleInfo::of).collect(), bundle.facts),
-        Ok(None) => match described(&args.host, &mut out) {
-            Ok(described) => (described.rules, described.facts),
+    let (rules, facts): (Vec<RuleInfo>, Vec<Fact>) =
+        match load_packs(&args.packs, &args.host, &mut out) {
+            Ok(Some(bundle)) => (
+                bundle.rules.iter().map(RuleInfo::of).collect(),
+                bundle.facts,
+            ),
+            Ok(None) => match described(&args.host, &mut out) {
+                Ok(described) => (described.rules, described.facts),
+                Err(status) => return out.with(status),
+            },
             Err(status) => return out.with(status),
-        },
-        Err(status) => return out.with(status),
-    };
+        };
     if let Some(id) = explain {
         let Some(rule) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id)) else {
             let hint =
@@ -59,7 +63,11 @@ pub fn run(args: &RulesArgs, explain: Option<&str>) -> Outcome {
                 rule.id,
                 rule.title,
                 rule.severity.as_str(),
-                if rule.pack.is_empty() { "-" } else { rule.pack.as_str() },
+                if rule.pack.is_empty() {
+                    "-"
+                } else {
+                    rule.pack.as_str()
+                },
                 fact_lines(&rule.facts, &facts),
                 rule.doc.trim()
             ),

@@ -24,6 +24,9 @@ pub enum SchemaKind {
     Baseline,
     /// The JSON report (`check --format json`).
     Report,
+    /// The project configuration (`pchat-guard.toml`; editors with a TOML language server
+    /// read JSON Schemas).
+    Config,
 }
 
 /// Prints the schema.
@@ -33,6 +36,7 @@ pub fn run(args: &SchemaArgs) -> Outcome {
         SchemaKind::Waivers => crate::settings::WAIVERS_SCHEMA,
         SchemaKind::Baseline => crate::settings::BASELINE_SCHEMA,
         SchemaKind::Report => crate::render::REPORT_SCHEMA,
+        SchemaKind::Config => crate::config::SCHEMA,
     };
     let mut out = Outcome::default();
     out.emit(format!("{}\n", text.trim_end()));

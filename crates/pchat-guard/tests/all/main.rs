@@ -9,6 +9,7 @@
 mod adoption;
 mod cli;
 mod compile;
+mod config;
 mod diagram;
 mod fixtures;
 mod formats;

@@ -23,7 +23,7 @@ glue.initSync({ module: bytes });
 // 2. The raw ABI: the module imports nothing, so the import object is empty.
 const { instance } = await WebAssembly.instantiate(bytes, {});
 const abi = instance.exports;
-if (abi.pcg_abi_version() !== 2) throw new Error('unknown ABI version');
+if (abi.pcg_abi_version() !== 3) throw new Error('unknown ABI version');
 
 function rawCheck(requestText) {
   const request = new TextEncoder().encode(requestText);

@@ -101,12 +101,13 @@ fn wasm() -> Result<(), String> {
 /// Compiles `policies/` as the shipped pack (the files `pchat_guard_pack` says make it up).
 fn shipped_pack() -> Result<pchat_guard_lang::Compiled, String> {
     let root = root();
-    let sources = pchat_guard_pack::read_sources(&root.join("policies"), Some(&root))?;
-    Ok(pchat_guard_lang::compile(
+    let (_, compiled) = pchat_guard_pack::compile_pack(
+        &root.join("policies"),
         "persistent-chat",
         env!("CARGO_PKG_VERSION"),
-        &sources,
-    ))
+        Some(&root),
+    )?;
+    Ok(compiled)
 }
 
 fn codegen(check: bool) -> Result<(), String> {

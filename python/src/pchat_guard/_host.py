@@ -131,7 +131,7 @@ class Checker:
     `$PCHAT_GUARD_CACHE_DIR`, else the platform cache directory plus `pchat-guard`), unless
     `cache` is false; any cache problem falls back to compiling in memory.
 
-    The module is checked on load (no imports, the ABI's exports, ABI version 2): a module that
+    The module is checked on load (no imports, the ABI's exports, ABI version 3): a module that
     is not usable raises `ModuleRefusedError`. Calls are serialised by a lock; a trap (a limit)
     leaves the instance unusable, so the next call makes a new one.
     """

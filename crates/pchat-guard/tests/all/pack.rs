@@ -193,7 +193,7 @@ fn explain_prints_a_rule_and_suggests_on_typos() {
     assert_eq!(code, 0);
     assert!(
         stdout.starts_with(
-            "PCHAT-DR-004: The log-shipping share is complete\nseverity: error\nfacts: F5\n"
+            "PCHAT-DR-004: The log-shipping share is complete\nseverity: error\npack: persistent-chat\nfacts:\n  F5: A file share, not a FileStore role, receives the log-shipping logs;"
         ),
         "{stdout}"
     );

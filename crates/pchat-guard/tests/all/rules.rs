@@ -19,7 +19,9 @@ fn rule_fixtures_give_their_exact_diagnostics() {
                 path: name.clone(),
                 text,
             }];
-            let compiled = pchat_guard_lang::compile("fixture", "0", &sources);
+            // With the facts every pack may cite, as `--policies` compiles a pack.
+            let facts = pchat_guard_pack::shipped_facts().unwrap_or_else(|e| panic!("{e}"));
+            let compiled = pchat_guard_lang::compile_with_facts("fixture", "0", &sources, &facts);
             let errors = compiled
                 .diagnostics
                 .iter()

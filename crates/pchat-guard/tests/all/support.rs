@@ -50,19 +50,22 @@ pub fn checker() -> &'static Checker {
     })
 }
 
-/// The shipped policy pack, compiled natively (the module embeds the same IR).
+/// The shipped policy pack, compiled natively as the module's build compiles it (the module
+/// embeds the same IR).
 pub fn shipped_bundle() -> pchat_guard_engine::ir::Bundle {
-    let (_, compiled) = pchat_guard::policy::compile_dir(&root().join("policies"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut bundle = compiled.bundle.unwrap_or_else(|| {
+    let (_, compiled) = pchat_guard_pack::compile_pack(
+        &root().join("policies"),
+        "persistent-chat",
+        env!("CARGO_PKG_VERSION"),
+        Some(&root()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    compiled.bundle.unwrap_or_else(|| {
         panic!(
             "the shipped pack does not compile: {:?}",
             compiled.diagnostics
         )
-    });
-    bundle.name = "persistent-chat".to_string();
-    bundle.version = env!("CARGO_PKG_VERSION").to_string();
-    bundle
+    })
 }
 
 /// The request a host sends for a file.

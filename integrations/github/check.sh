@@ -3,11 +3,15 @@
 # run and tested outside GitHub. One run of the CLI: the chosen format (default: workflow
 # annotations) on standard output, SARIF written to a file for code scanning. The inputs arrive
 # as environment variables; the exit code is the CLI's (0 clean, 1 findings, 2 cannot check,
-# 3 internal error) and is also written to $GITHUB_OUTPUT as `exit-code`.
+# 3 internal error) and is also written to $GITHUB_OUTPUT as `exit-code`. The CLI reads the
+# repository's pchat-guard.toml (extensions, waivers, fail-on...); inputs given override it.
 set -uo pipefail
 
 bin="${PCHAT_GUARD:-pchat-guard}"
-args=(check --format "${INPUT_FORMAT:-github}" --fail-on "${INPUT_FAIL_ON:-error}")
+args=(check --format "${INPUT_FORMAT:-github}")
+if [ -n "${INPUT_FAIL_ON:-}" ]; then
+  args+=(--fail-on "$INPUT_FAIL_ON")
+fi
 if [ -n "${INPUT_SARIF_FILE:-}" ]; then
   args+=(--output "sarif:${INPUT_SARIF_FILE}")
 fi

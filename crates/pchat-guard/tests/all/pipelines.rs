@@ -399,3 +399,42 @@ fn the_github_action_check_step_runs_on_broken_and_clean_manifests() {
     assert_eq!(stdout, "");
     assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
 }
+
+/// The action's check step reads the repository's `pchat-guard.toml` (a team's extension pack
+/// and `fail-on`), and an input given overrides it.
+#[test]
+fn the_github_action_reads_the_project_configuration() {
+    let dir = scratch("github-action-config");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    std::fs::copy(
+        root().join("examples/topologies/stretched-high-bandwidth.json"),
+        dir.join("site.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let config = format!(
+        "extend = [{:?}]\nfail-on = \"warning\"\n",
+        root().join("tests/fixtures/packs/acme").display().to_string()
+    );
+    std::fs::write(dir.join("pchat-guard.toml"), config).unwrap_or_else(|e| panic!("{e}"));
+    let step = |fail_on: &str| {
+        let output = Command::new("bash")
+            .arg(root().join("integrations/github/check.sh"))
+            .current_dir(&dir)
+            .env("PCHAT_GUARD", env!("CARGO_BIN_EXE_pchat-guard"))
+            .env("INPUT_PATHS", "site.json")
+            .env("INPUT_FAIL_ON", fail_on)
+            .env("INPUT_FORMAT", "github")
+            .env("PCHAT_GUARD_CACHE_DIR", crate::support::scratch("cli-cache"))
+            .env_remove("GITHUB_OUTPUT")
+            .output()
+            .unwrap_or_else(|e| panic!("bash: {e}"));
+        outcome(&output)
+    };
+    let (code, stdout, stderr) = step("");
+    assert_eq!(code, 1, "the configuration's fail-on: {stderr}");
+    assert_eq!(stdout.matches("::warning file=site.json").count(), 12, "{stdout}");
+    assert!(stdout.contains("title=ACME-SQL-001"), "{stdout}");
+    let (code, _, stderr) = step("error");
+    assert_eq!(code, 0, "the input overrides the configuration: {stderr}");
+}

@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check manifests (JSON or YAML); `-` reads standard input.
-    Check(commands::check::CheckArgs),
+    Check(Box<commands::check::CheckArgs>),
     /// Write a complete manifest of a reference layout that checks clean, to start from.
     Init(commands::init::InitArgs),
     /// Draw a manifest's topology as SVG, with its findings on the elements they concern.
@@ -117,7 +117,7 @@ fn main() -> ExitCode {
                     c.apply_check(&mut args, &given);
                 }
                 args.config = config;
-                commands::check::run(args)
+                commands::check::run(*args)
             }
             Command::Config => commands::config::run(config.as_ref()),
             Command::Diagram(args) => commands::diagram::run(&args),

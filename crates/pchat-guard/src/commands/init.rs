@@ -268,7 +268,7 @@ impl Plan<'_> {
         );
         let servers_note = match a.layout {
             Layout::HighBandwidth => {
-                format!("8 servers, 4 per data center: 2 active and 2 idle in each (F10, F11).")
+                "8 servers, 4 per data center: 2 active and 2 idle in each (F10, F11).".to_string()
             }
             Layout::LowBandwidth => {
                 format!("8 servers: the 4 in {p} active, the 4 in {b} idle (F10, F11).")

@@ -414,7 +414,10 @@ fn the_github_action_reads_the_project_configuration() {
     .unwrap_or_else(|e| panic!("{e}"));
     let config = format!(
         "extend = [{:?}]\nfail-on = \"warning\"\n",
-        root().join("tests/fixtures/packs/acme").display().to_string()
+        root()
+            .join("tests/fixtures/packs/acme")
+            .display()
+            .to_string()
     );
     std::fs::write(dir.join("pchat-guard.toml"), config).unwrap_or_else(|e| panic!("{e}"));
     let step = |fail_on: &str| {
@@ -425,7 +428,10 @@ fn the_github_action_reads_the_project_configuration() {
             .env("INPUT_PATHS", "site.json")
             .env("INPUT_FAIL_ON", fail_on)
             .env("INPUT_FORMAT", "github")
-            .env("PCHAT_GUARD_CACHE_DIR", crate::support::scratch("cli-cache"))
+            .env(
+                "PCHAT_GUARD_CACHE_DIR",
+                crate::support::scratch("cli-cache"),
+            )
             .env_remove("GITHUB_OUTPUT")
             .output()
             .unwrap_or_else(|e| panic!("bash: {e}"));
@@ -433,7 +439,11 @@ fn the_github_action_reads_the_project_configuration() {
     };
     let (code, stdout, stderr) = step("");
     assert_eq!(code, 1, "the configuration's fail-on: {stderr}");
-    assert_eq!(stdout.matches("::warning file=site.json").count(), 12, "{stdout}");
+    assert_eq!(
+        stdout.matches("::warning file=site.json").count(),
+        12,
+        "{stdout}"
+    );
     assert!(stdout.contains("title=ACME-SQL-001"), "{stdout}");
     let (code, _, stderr) = step("error");
     assert_eq!(code, 0, "the input overrides the configuration: {stderr}");

@@ -569,34 +569,26 @@ impl Drawing {
                 if !cell.servers.is_empty() {
                     cy += SPACE;
                 }
-                for (label, host, pointers, role) in &cell.sql {
+                // Store roles, then shares: a box each, remembered for the lines between them.
+                let stores = cell.sql.iter().map(|b| (Kind::Sql, b));
+                let shares = cell.shares.iter().map(|b| (Kind::Share, b));
+                for (kind, (label, detail, pointers, key)) in stores.chain(shares) {
                     let e = self.push(Element {
                         x: x + 14,
                         y: cy,
                         w: inner - 14,
                         h: 36,
-                        kind: Kind::Sql,
+                        kind,
                         label: label.clone(),
-                        detail: host.clone(),
+                        detail: detail.clone(),
                         pointers: pointers.clone(),
                         findings: Vec::new(),
                     });
-                    role_box.insert(role.clone(), e);
-                    cy += 36 + SPACE;
-                }
-                for (label, unc, pointers, share) in &cell.shares {
-                    let e = self.push(Element {
-                        x: x + 14,
-                        y: cy,
-                        w: inner - 14,
-                        h: 36,
-                        kind: Kind::Share,
-                        label: label.clone(),
-                        detail: unc.clone(),
-                        pointers: pointers.clone(),
-                        findings: Vec::new(),
-                    });
-                    share_box.entry(share.clone()).or_insert(e);
+                    if kind == Kind::Sql {
+                        role_box.insert(key.clone(), e);
+                    } else {
+                        share_box.entry(key.clone()).or_insert(e);
+                    }
                     cy += 36 + SPACE;
                 }
                 bottom = bottom.max(cy);

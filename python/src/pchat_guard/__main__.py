@@ -9,6 +9,7 @@ import datetime as _dt
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
@@ -109,10 +110,50 @@ def _error(message: str) -> None:
     sys.stderr.write(f"error: {message}\n")
 
 
+def _configure(args: argparse.Namespace) -> Optional[int]:
+    """Applies the project configuration (docs/configuration.md) to the options the command line
+    left unset, then the defaults; an exit code when the configuration cannot be used."""
+    from . import _config
+
+    given = [k for k in ("module",) if getattr(args, k) is not None]
+    path = None if args.no_config else (Path(args.config) if args.config else _config.discover())
+    try:
+        if path is not None:
+            args.config_settings, args.config_dir = _config.load(path)
+            args.config_path = path
+            packs = None
+            if args.config_settings.get("extend") or args.config_settings.get("policies"):
+                if args.module is not None:
+                    try:
+                        described = Checker(args.module, cache=False).describe()
+                    except (ModuleError, OSError) as e:
+                        _error(f"cannot read `{args.module}`: {e}")
+                        return 2
+                    packs = [p.get("name") for p in described.get("packs", [])]
+            _config.apply(args, given, packs)
+    except _config.ConfigError as e:
+        _error(str(e))
+        return 2
+    for attr, default in (
+        ("format", "human-lite"),
+        ("fail_on", "error"),
+        ("ignore_manifest_waivers", False),
+        ("max_fuel", DEFAULT_FUEL),
+        ("max_memory_mib", 1024),
+        ("no_cache", False),
+    ):
+        if getattr(args, attr) is None:
+            setattr(args, attr, default)
+    return None
+
+
 def run_check(args: argparse.Namespace) -> int:
     if sum(1 for f in args.files if f == "-") > 1:
         _error("standard input (`-`) can be given once")
         return 2
+    stop = _configure(args)
+    if stop is not None:
+        return stop
     today = args.today or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
     # Inputs sorted by their name in reports, each once (the first spelling given is kept).
     inputs: List[Tuple[str, str]] = []
@@ -166,13 +207,14 @@ def _mib(text: str) -> int:
     return value
 
 
-def _host_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-cache", action="store_true", help="compile the module in memory instead of using the cache")
-    parser.add_argument("--max-fuel", type=int, default=DEFAULT_FUEL, metavar="UNITS", help=f"fuel for each call (default {DEFAULT_FUEL})")
+def _host_arguments(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
+    # Without defaults, unset options stay None so that the configuration can fill them.
+    parser.add_argument("--no-cache", action="store_true", default=False if defaults else None, help="compile the module in memory instead of using the cache")
+    parser.add_argument("--max-fuel", type=int, default=DEFAULT_FUEL if defaults else None, metavar="UNITS", help=f"fuel for each call (default {DEFAULT_FUEL})")
     parser.add_argument(
         "--max-memory-mib",
         type=_mib,
-        default=1024,
+        default=1024 if defaults else None,
         metavar="MIB",
         help="largest memory the module may use, in MiB (1-4096, default 1024)",
     )
@@ -188,13 +230,15 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check manifest files")
     check.add_argument("files", nargs="+", metavar="FILE", help="manifest files; `-` for standard input")
-    check.add_argument("--format", choices=["human-lite", "json"], default="human-lite", help="output format (default human-lite)")
+    check.add_argument("--format", choices=["human-lite", "json"], default=None, help="output format (default human-lite)")
     check.add_argument("--today", type=parse_date, metavar="DATE", help="the date waivers' `expires` is compared with, YYYY-MM-DD (default: today, UTC)")
-    check.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default="error", help="lowest severity that makes the run fail (exit 1; default error)")
+    check.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default=None, help="lowest severity that makes the run fail (exit 1; default error)")
     check.add_argument("--input-format", choices=["json", "yaml"], help="read inputs as this format instead of inferring it from the extension")
     check.add_argument("--stdin-filename", default="<stdin>", metavar="NAME", help="the file name to report for standard input")
-    check.add_argument("--ignore-manifest-waivers", action="store_true", help="ignore the waivers written in the manifests themselves")
-    _host_arguments(check)
+    check.add_argument("--ignore-manifest-waivers", action="store_true", default=None, help="ignore the waivers written in the manifests themselves")
+    check.add_argument("--config", metavar="FILE", help="read this configuration file instead of looking for pchat-guard.toml (or [tool.pchat-guard] in pyproject.toml) here and above")
+    check.add_argument("--no-config", action="store_true", help="read no configuration file")
+    _host_arguments(check, defaults=False)
     describe = commands.add_parser("describe", help="print what the module says of itself, as JSON")
     _host_arguments(describe)
     schema = commands.add_parser("schema", help="print the manifest JSON Schema")

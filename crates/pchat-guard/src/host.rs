@@ -4,10 +4,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use wasmtime::{
-    Config, Engine, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, Trap,
-    TypedFunc,
-};
+use wasmtime::{Config, Engine, Instance, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 use pchat_guard_engine::describe::Description;
 use pchat_guard_engine::{DiagramRequest, DiagramResponse};
@@ -110,17 +107,17 @@ impl Host {
 
     /// A fresh instance with its own store and limits.
     pub fn session(&self) -> Result<Session, HostError> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.options.max_memory)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = Limiter {
+            max_memory: self.options.max_memory,
+            memory_hit: false,
+        };
         let mut store = Store::new(&self.engine, limits);
         store.limiter(|l| l);
         store
             .set_fuel(self.options.fuel)
             .map_err(|e| HostError::Failure(format!("{e:#}")))?;
-        let instance =
-            Instance::new(&mut store, &self.module, &[]).map_err(|e| classify(e, "instantiate"))?;
+        let instance = Instance::new(&mut store, &self.module, &[])
+            .map_err(|e| classify(e, "instantiate", store.data().memory_hit))?;
         let bad = |what: &str, e: wasmtime::Error| {
             HostError::BadModule(format!("export `{what}`: {e:#}"))
         };
@@ -132,7 +129,7 @@ impl Host {
             .map_err(|e| bad("pcg_abi_version", e))?;
         let version = abi
             .call(&mut store, ())
-            .map_err(|e| classify(e, "pcg_abi_version"))?;
+            .map_err(|e| classify(e, "pcg_abi_version", store.data().memory_hit))?;
         if version != ABI_VERSION {
             return Err(HostError::BadModule(format!(
                 "it speaks ABI version {version}; this host speaks version {ABI_VERSION}"
@@ -217,15 +214,54 @@ fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()>
     })
 }
 
-/// Names the limit behind a trap, when one was hit.
-fn classify(error: wasmtime::Error, during: &str) -> HostError {
+/// The store's resource limits: memory up to `max_memory` (growing past it traps, and the
+/// limiter remembers it, so a trap is named by what happened rather than by its text), tables
+/// up to a fixed size.
+struct Limiter {
+    max_memory: usize,
+    memory_hit: bool,
+}
+
+/// The most table elements an instance may have (the module has a few hundred).
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            self.memory_hit = true;
+            return Err(wasmtime::format_err!(
+                "the module asked for {desired} bytes of memory, more than the limit of {}",
+                self.max_memory
+            ));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Names the limit behind a trap, when one was hit: fuel by the trap code, memory by what the
+/// limiter saw.
+fn classify(error: wasmtime::Error, during: &str, memory_hit: bool) -> HostError {
     let text = format!("{error:#}");
     if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
         HostError::Limit {
             limit: "fuel limit",
             detail: format!("{during}: all fuel consumed; raise --max-fuel"),
         }
-    } else if text.contains("memory") && (text.contains("grow") || text.contains("limit")) {
+    } else if memory_hit {
         HostError::Limit {
             limit: "memory limit",
             detail: format!("{during}: {text}; raise --max-memory-mib"),
@@ -237,7 +273,7 @@ fn classify(error: wasmtime::Error, during: &str) -> HostError {
 
 /// One instance of the module, reused for many calls.
 pub struct Session {
-    store: Store<StoreLimits>,
+    store: Store<Limiter>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
@@ -312,7 +348,7 @@ impl Session {
         self.refuel()?;
         let packed = func
             .call(&mut self.store, ())
-            .map_err(|e| classify(e, name))?;
+            .map_err(|e| classify(e, name, self.store.data().memory_hit))?;
         self.take_response(packed)
     }
 
@@ -331,16 +367,16 @@ impl Session {
         let ptr = self
             .alloc
             .call(&mut self.store, len)
-            .map_err(|e| classify(e, "pcg_alloc"))?;
+            .map_err(|e| classify(e, "pcg_alloc", self.store.data().memory_hit))?;
         self.memory
             .write(&mut self.store, ptr as usize, input)
             .map_err(|e| HostError::Failure(format!("writing the request: {e}")))?;
         let packed = func
             .call(&mut self.store, (ptr, len))
-            .map_err(|e| classify(e, name))?;
+            .map_err(|e| classify(e, name, self.store.data().memory_hit))?;
         self.free
             .call(&mut self.store, (ptr, len))
-            .map_err(|e| classify(e, "pcg_free"))?;
+            .map_err(|e| classify(e, "pcg_free", self.store.data().memory_hit))?;
         self.take_response(packed)
     }
 
@@ -368,13 +404,22 @@ impl Session {
     /// Copies out a packed response and frees it in the module.
     fn take_response(&mut self, packed: u64) -> Result<String, HostError> {
         let (ptr, len) = ((packed >> 32) as u32, packed as u32);
+        // Never trust the module's pointer: a range outside its memory is refused before any
+        // buffer is allocated for it.
+        let size = self.memory.data_size(&self.store);
+        if (ptr as usize).saturating_add(len as usize) > size {
+            return Err(HostError::Failure(format!(
+                "the module answered with bytes {ptr}..{} outside its memory of {size} bytes",
+                u64::from(ptr) + u64::from(len)
+            )));
+        }
         let mut buffer = vec![0u8; len as usize];
         self.memory
             .read(&self.store, ptr as usize, &mut buffer)
             .map_err(|e| HostError::Failure(format!("reading the response: {e}")))?;
         self.free
             .call(&mut self.store, (ptr, len))
-            .map_err(|e| classify(e, "pcg_free"))?;
+            .map_err(|e| classify(e, "pcg_free", self.store.data().memory_hit))?;
         String::from_utf8(buffer)
             .map_err(|_| HostError::Failure("the response is not UTF-8".to_string()))
     }

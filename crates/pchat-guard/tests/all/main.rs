@@ -23,6 +23,7 @@ mod pipelines;
 mod python;
 mod robustness;
 mod rules;
+mod sandbox;
 mod support;
 mod terraform;
 mod tidy;

@@ -56,7 +56,7 @@ fn the_shipped_module_imports_nothing_and_exports_the_abi() {
 }
 
 #[test]
-fn the_module_is_validated_and_speaks_abi_version_two() {
+fn the_module_is_validated_and_speaks_abi_version_three() {
     assert!(
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
             .validate_all(MODULE)

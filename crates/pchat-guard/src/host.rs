@@ -77,6 +77,7 @@ pub struct Host {
     engine: Engine,
     module: Module,
     options: HostOptions,
+    cache_note: Option<String>,
 }
 
 impl Host {
@@ -85,7 +86,7 @@ impl Host {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).map_err(|e| HostError::BadModule(format!("{e:#}")))?;
-        let module = load(&engine, bytes, options.cache_dir.as_deref())?;
+        let (module, cache_note) = load(&engine, bytes, options.cache_dir.as_deref())?;
         if let Some(import) = module.imports().next() {
             return Err(HostError::BadModule(format!(
                 "it imports `{}::{}`; a pchat-guard module imports nothing",
@@ -102,7 +103,14 @@ impl Host {
             engine,
             module,
             options,
+            cache_note,
         })
+    }
+
+    /// Why the precompiled cache was not used, when it was refused (a directory another user
+    /// owns or others may write): the module was compiled in memory instead.
+    pub fn cache_note(&self) -> Option<&str> {
+        self.cache_note.as_deref()
     }
 
     /// A fresh instance with its own store and limits.
@@ -164,27 +172,88 @@ impl Host {
     }
 }
 
-/// Loads the precompiled module from the cache, or compiles it and stores it there.
-fn load(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> Result<Module, HostError> {
+/// Loads the precompiled module from the cache, or compiles it and stores it there. A
+/// precompiled file is only as safe as the file: it is used only from a directory this user owns
+/// that no one else may write, and only when its SHA-256 matches the digest written beside it
+/// (a damaged or swapped file is compiled again). Returns the module and, when the directory was
+/// refused, why.
+fn load(
+    engine: &Engine,
+    bytes: &[u8],
+    cache_dir: Option<&Path>,
+) -> Result<(Module, Option<String>), HostError> {
     let compile = || Module::new(engine, bytes).map_err(|e| HostError::BadModule(format!("{e:#}")));
     let Some(dir) = cache_dir else {
-        return compile();
+        return Ok((compile()?, None));
     };
+    if let Err(why) = safe_cache_dir(dir) {
+        let note = format!(
+            "not using the precompiled cache `{}`: {why}; compiling in memory",
+            dir.display()
+        );
+        return Ok((compile()?, Some(note)));
+    }
     let path = dir.join(cache_file_name(engine, bytes));
-    if path.is_file() {
-        // SAFETY: the file is one this host wrote with `Module::serialize` for the same engine
-        // settings (its name carries the module digest, the wasmtime version and the engine's
-        // compatibility hash); wasmtime also checks the header and refuses a foreign file.
-        if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
-            return Ok(module);
+    let digest_path = path.with_extension("cwasm.sha256");
+    if let (Ok(cached), Ok(expected)) =
+        (std::fs::read(&path), std::fs::read_to_string(&digest_path))
+        && digest(&cached) == expected.trim()
+    {
+        // SAFETY: the bytes are those this host wrote with `Module::serialize` for the same
+        // engine settings (the name carries the module digest, the wasmtime version and the
+        // engine's compatibility hash), unchanged since (their digest matches), in a directory
+        // only this user can write; wasmtime also checks the header and refuses a foreign file.
+        if let Ok(module) = unsafe { Module::deserialize(engine, &cached) } {
+            return Ok((module, None));
         }
     }
     let module = compile()?;
-    // A cache that cannot be written costs the next run a compile, nothing else.
+    // A cache that cannot be written costs the next run a compile, nothing else. The digest goes
+    // last: a reader that sees the new file with the old digest compiles again.
     if let Ok(serialized) = module.serialize() {
-        let _ = write_atomically(dir, &path, &serialized);
+        let _ = write_atomically(dir, &path, &serialized)
+            .and_then(|()| write_atomically(dir, &digest_path, digest(&serialized).as_bytes()));
     }
-    Ok(module)
+    Ok((module, None))
+}
+
+/// Whether `dir` may hold precompiled code this process will run: created private when
+/// missing; otherwise a directory this user owns that group and others cannot write.
+#[cfg(unix)]
+fn safe_cache_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if !dir.exists() {
+        return std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("it cannot be created ({e})"));
+    }
+    let meta = std::fs::metadata(dir).map_err(|e| format!("it cannot be read ({e})"))?;
+    if !meta.is_dir() {
+        return Err("it is not a directory".to_string());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!(
+            "it belongs to user {}, not to this user ({me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "others may write it (mode {:o}); `chmod go-w` it",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+/// Other systems: the user's own cache directory is trusted as it is.
+#[cfg(not(unix))]
+fn safe_cache_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("it cannot be created ({e})"))
 }
 
 /// `<module digest>-wasmtime<version>-<engine settings hash>.cwasm`
@@ -205,10 +274,16 @@ pub fn wasmtime_version() -> &'static str {
     "48.0.8"
 }
 
+/// Writes `path` through a temporary file of this process and a rename, readable by this user
+/// only: a reader sees the old file or the new one, never half of one.
 fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    use std::io::Write;
     let temp = dir.join(format!(".{}.tmp", std::process::id()));
-    std::fs::write(&temp, data)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&temp)?.write_all(data)?;
     std::fs::rename(&temp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temp);
     })

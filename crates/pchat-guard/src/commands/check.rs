@@ -182,6 +182,9 @@ pub fn run(args: CheckArgs) -> Outcome {
         Ok(h) => h,
         Err(e) => return out.internal(&e),
     };
+    if let Some(note) = host.cache_note() {
+        say!(out, "note: {note}");
+    }
     let mut session = match host.session() {
         Ok(s) => s,
         Err(e) => return out.internal(&e),

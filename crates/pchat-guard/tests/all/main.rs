@@ -7,6 +7,7 @@
 )]
 
 mod adoption;
+mod cache;
 mod cli;
 mod compile;
 mod config;

@@ -7,6 +7,7 @@
 )]
 
 mod adoption;
+mod bad_input;
 mod cache;
 mod cli;
 mod compile;

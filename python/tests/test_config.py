@@ -93,3 +93,11 @@ def test_pyproject_table_and_explicit_file(tmp_path, own_cache):
     other.write_text("no-cache = 3\n")
     got = run(dir, own_cache, "check", "--config", str(other), "site.yaml")
     assert got.returncode == 2 and "`no-cache` cannot be 3" in got.stderr.decode()
+
+
+def test_the_keys_are_the_clis():
+    # The Python CLI knows the same keys as the CLI's schema for the file.
+    from pchat_guard import _config
+
+    schema = json.loads((REPO / "schemas" / "config.schema.json").read_text())
+    assert sorted(_config.KEYS) == sorted(schema["properties"])

@@ -97,9 +97,15 @@ fn every_bad_input_file_gets_a_located_message_and_its_exit_code() {
             let summary = check(&shown, &name);
             // `ok-` cases are odd but valid (a BOM): checked clean. Every other is refused.
             if name.starts_with("ok-") {
-                assert!(summary.starts_with("exit 0"), "{name} was refused:\n{summary}");
+                assert!(
+                    summary.starts_with("exit 0"),
+                    "{name} was refused:\n{summary}"
+                );
             } else {
-                assert!(!summary.starts_with("exit 0"), "{name} was accepted:\n{summary}");
+                assert!(
+                    !summary.starts_with("exit 0"),
+                    "{name} was accepted:\n{summary}"
+                );
             }
             let mut s = insta::Settings::clone_current();
             s.remove_snapshot_suffix();
@@ -216,7 +222,10 @@ fn generated_hostile_inputs_are_bounded_and_located() {
 
     let mut all = String::new();
     for (name, summary) in &cases {
-        assert!(!summary.starts_with("exit 0"), "{name} was accepted:\n{summary}");
+        assert!(
+            !summary.starts_with("exit 0"),
+            "{name} was accepted:\n{summary}"
+        );
         let summary = summary.replace(&*dir.to_string_lossy(), "<dir>");
         all.push_str(&format!("== {name}\n{summary}"));
     }

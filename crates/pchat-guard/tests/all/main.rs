@@ -13,6 +13,7 @@ mod cli;
 mod compile;
 mod config;
 mod diagram;
+mod differential;
 mod fixtures;
 mod formats;
 mod init;

@@ -237,6 +237,13 @@ pub fn compile_pack(
         }
     }
     let compiled = pchat_guard_lang::compile_with_facts(name, version, &sources, &facts);
+    // A pack that compiles to no rule would check nothing and pass everything: fail closed.
+    if compiled.bundle.as_ref().is_some_and(|b| b.rules.is_empty()) {
+        return Err(format!(
+            "`{}` defines no rules (only helpers or comments): a pack with no rule would pass every manifest",
+            dir.display()
+        ));
+    }
     Ok((sources, compiled))
 }
 

@@ -14,6 +14,7 @@ mod compile;
 mod config;
 mod diagram;
 mod differential;
+mod fail_closed;
 mod fixtures;
 mod formats;
 mod init;

@@ -1,6 +1,9 @@
 //! Project automation, run as `cargo xtask <task>`: `ci` (what CI checks), `wasm` (write the
-//! module and its JS glue to `target/dist/`) and `codegen [--check]` (generated docs). Plain std
-//! plus the rule compiler.
+//! module and its JS glue to `target/dist/`), `codegen [--check]` (generated docs) and `fuzz`
+//! (the cargo fuzz targets in `fuzz/`, seeded from the fixtures). Plain std plus the rule
+//! compiler.
+
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -11,7 +14,11 @@ tasks:
   ci     formatting, clippy (warnings are errors) and every test, as CI runs them
   wasm   build the release CLI and write the module and its JS glue to target/dist/
   codegen [--check]
-         regenerate docs/rules.md from policies/ (--check: fail if it is stale)";
+         regenerate docs/rules.md from policies/ (--check: fail if it is stale)
+  fuzz [--seconds N] [TARGET...]
+         run each fuzz target (manifest, rules, settings, abi; all when none is named) for
+         N seconds (default 60) with cargo fuzz on the nightly toolchain, seeded from the
+         fixtures; prints executions, coverage and crashes per target";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -19,6 +26,7 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "wasm" => wasm(),
         "codegen" => codegen(std::env::args().nth(2).as_deref() == Some("--check")),
+        "fuzz" => fuzz::run(std::env::args().skip(2).collect()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -2,7 +2,7 @@
 //!
 //! The binary (`main.rs`) is a thin clap layer over this library; tests use it directly.
 
-pub mod baseline;
+pub use pchat_guard_files::{baseline, settings, waivers};
 pub mod commands;
 pub mod config;
 pub mod formats;
@@ -12,5 +12,3 @@ pub mod input;
 pub mod module;
 pub mod policy;
 pub mod render;
-pub mod settings;
-pub mod waivers;

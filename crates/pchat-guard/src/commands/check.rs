@@ -11,6 +11,7 @@ use super::{ExitStatus, HostArgs, Outcome, PackArgs, host_options, load_packs, m
 use crate::host::{Host, HostError};
 use crate::input;
 use crate::render::{self, RunReport};
+use crate::settings::Unusable;
 
 /// The options of `check`.
 #[derive(Debug, clap::Args)]
@@ -232,13 +233,19 @@ pub fn run(args: CheckArgs) -> Outcome {
     let mut results: Vec<(FileReport, Option<String>)> = Vec::new();
     let mut waiver_files = Vec::new();
     for path in &args.waivers {
-        match crate::waivers::WaiverFile::load(path, &rule_ids, &limits) {
+        let loaded = crate::input::read(path, path, &limits)
+            .map_err(|report| Box::new(Unusable { report, text: None }))
+            .and_then(|text| crate::waivers::WaiverFile::load(path, text, &rule_ids, &limits));
+        match loaded {
             Ok(file) => waiver_files.push(file),
             Err(unusable) => results.push((unusable.report, unusable.text)),
         }
     }
     let baseline = match &args.baseline {
-        Some(path) => match crate::baseline::Baseline::load(path, &known_ids, &limits) {
+        Some(path) => match crate::input::read(path, path, &limits)
+            .map_err(|report| Box::new(Unusable { report, text: None }))
+            .and_then(|text| crate::baseline::Baseline::load(path, text, &known_ids, &limits))
+        {
             Ok(b) => Some(b),
             Err(unusable) => {
                 results.push((unusable.report, unusable.text));

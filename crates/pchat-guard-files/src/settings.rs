@@ -26,10 +26,9 @@ pub struct Unusable {
     pub text: Option<String>,
 }
 
-/// Reads and parses a JSON or YAML settings file.
-pub fn parse(path: &str, limits: &Limits) -> Result<Parsed, Box<Unusable>> {
-    let text =
-        crate::input::read(path, path, limits).map_err(|report| Unusable { report, text: None })?;
+/// Parses the text of a JSON or YAML settings file shown as `path` (its extension, then its
+/// text, tells which).
+pub fn parse(path: &str, text: String, limits: &Limits) -> Result<Parsed, Box<Unusable>> {
     let format = InputFormat::infer(path, &text);
     let parsed = match format {
         InputFormat::Json => pchat_guard_engine::parse::parse_json(&text, limits),

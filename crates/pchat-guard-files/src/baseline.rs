@@ -48,7 +48,7 @@ impl Entry {
             rule: finding.code.clone(),
             file: normalize(path),
             pointer: finding.pointer.clone(),
-            fingerprint: crate::formats::fingerprint(path, finding),
+            fingerprint: pchat_guard_engine::sarif::fingerprint(path, finding),
         }
     }
 }
@@ -82,10 +82,15 @@ impl Baseline {
             .map_err(|e| format!("cannot encode the baseline: {e}"))
     }
 
-    /// Reads a baseline file; any problem (syntax, shape against `schemas/baseline.schema.json`,
+    /// Reads a baseline file from its text; any problem (syntax, shape against `schemas/baseline.schema.json`,
     /// a rule or code this run does not know) makes it unusable, with every problem at its place.
-    pub fn load(path: &str, known: &[&str], limits: &Limits) -> Result<Baseline, Box<Unusable>> {
-        let parsed = settings::parse(path, limits)?;
+    pub fn load(
+        path: &str,
+        text: String,
+        known: &[&str],
+        limits: &Limits,
+    ) -> Result<Baseline, Box<Unusable>> {
+        let parsed = settings::parse(path, text, limits)?;
         let mut problems = Problems::new(&parsed, Code::BaselineFile);
         let json = problems.validate(settings::BASELINE_SCHEMA);
         let mut findings = Vec::new();

@@ -42,11 +42,16 @@ pub fn normalize(path: &str) -> String {
 }
 
 impl WaiverFile {
-    /// Reads a waiver file; any problem (syntax, shape against `schemas/waivers.schema.json`, a
+    /// Reads a waiver file from its text; any problem (syntax, shape against `schemas/waivers.schema.json`, a
     /// rule that is not in `rules`, a bad date or glob) makes it unusable, with every problem at
     /// its place.
-    pub fn load(path: &str, rules: &[&str], limits: &Limits) -> Result<WaiverFile, Box<Unusable>> {
-        let parsed = settings::parse(path, limits)?;
+    pub fn load(
+        path: &str,
+        text: String,
+        rules: &[&str],
+        limits: &Limits,
+    ) -> Result<WaiverFile, Box<Unusable>> {
+        let parsed = settings::parse(path, text, limits)?;
         let mut problems = Problems::new(&parsed, Code::WaiverFile);
         let mut entries = Vec::new();
         let json = problems.validate(settings::WAIVERS_SCHEMA);

@@ -173,6 +173,9 @@ def run_check(args: argparse.Namespace) -> int:
     except OSError as e:
         _error(f"cannot read `{args.module}`: {_io_reason(e)}")
         return 2
+    # A refused cache directory, once per run, as the CLI's `check` says it.
+    if checker.cache_note is not None:
+        sys.stderr.write(f"note: {checker.cache_note}\n")
     files: List[Dict] = []
     for path, shown in unique:
         text, problem = read_input(path, shown)

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import platform
+import stat
 import sys
 import tempfile
 import threading
@@ -129,7 +130,10 @@ class Checker:
     the package). `fuel` is given afresh to every call; `max_memory` caps the module's linear
     memory, in bytes. The compiled module is cached in `cache_dir` (default
     `$PCHAT_GUARD_CACHE_DIR`, else the platform cache directory plus `pchat-guard`), unless
-    `cache` is false; any cache problem falls back to compiling in memory.
+    `cache` is false; any cache problem falls back to compiling in memory. The cache is used only
+    from a directory this user owns that group and others cannot write (created 0o700 when
+    missing; POSIX), and a cached file only when its SHA-256 matches the digest written beside
+    it; a refused directory leaves a one-line reason in `cache_note`.
 
     The module is checked on load (no imports, the ABI's exports, ABI version 3): a module that
     is not usable raises `ModuleRefusedError`. Calls are serialised by a lock; a trap (a limit)
@@ -165,6 +169,9 @@ class Checker:
         self.loaded_from_cache = False
         #: Seconds spent compiling or loading the compiled module.
         self.load_seconds = 0.0
+        #: Why the cache directory was refused (another user owns it, others may write it, it
+        #: cannot be created), when it was: the module was then compiled in memory. One line.
+        self.cache_note: Optional[str] = None
         self._lock = threading.Lock()
         self._engine = _engine()
         directory = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
@@ -183,32 +190,58 @@ class Checker:
             raise ModuleRefusedError(f"the module cannot be used: {e}") from None
 
     def _load(self, data: bytes, directory: Optional[Path]) -> wasmtime.Module:
+        """The compiled module, from the cache or compiled (and then cached).
+
+        A precompiled module is only as safe as the file: it is used only from a directory this
+        user owns that no one else may write (`_safe_cache_dir`), and only when its SHA-256
+        matches the digest written beside it (`<name>.sha256`); a damaged or swapped file is
+        compiled again and both files rewritten. A refused directory is not used at all: the
+        module is compiled in memory and `cache_note` says why. Any other cache problem also
+        falls back to compiling in memory."""
         import time
 
         start = time.perf_counter()
         try:
             if directory is None:
                 return self._compile(data)
+            try:
+                why = _safe_cache_dir(directory)
+            except Exception as e:  # a path the OS rejects (a NUL byte...)
+                why = f"it cannot be read ({e})"
+            if why is not None:
+                self.cache_note = (
+                    f"not using the precompiled cache `{directory}`: {why}; compiling in memory"
+                )
+                return self._compile(data)
             arch = platform.machine().lower() or "unknown"
             name = (
                 f"{self.module_sha256[:32]}-wasmtime-py{wasmtime_version()}-{sys.platform}-{arch}-fuel.cwasm"
             )
             path = directory / name
+            digest_path = directory / (name + ".sha256")
             self.cache_path = path
-            if path.is_file():
+            cached = _read_verified(path, digest_path)
+            if cached is not None:
                 try:
-                    # The file is one this host wrote with `Module.serialize` for the same
-                    # wasmtime version and engine settings (its name says so); wasmtime also
-                    # checks the header and refuses a foreign file.
-                    module = wasmtime.Module.deserialize_file(self._engine, str(path))
+                    # The bytes are those this host wrote with `Module.serialize` for the same
+                    # wasmtime version and engine settings (the name says so), unchanged since
+                    # (their digest matches), in a directory only this user can write; they are
+                    # the very bytes digested (no second read of the file). wasmtime also checks
+                    # the header and refuses a foreign file.
+                    module = wasmtime.Module.deserialize(self._engine, cached)
                     self.loaded_from_cache = True
                     return module
                 except Exception:
                     pass
             module = self._compile(data)
-            # A cache that cannot be written costs the next run a compile, nothing else.
+            # A cache that cannot be written costs the next run a compile, nothing else. The
+            # digest goes last: a reader that sees the new file with the old digest compiles again.
             try:
-                _write_atomically(directory, path, bytes(module.serialize()))
+                serialized = bytes(module.serialize())
+                _write_atomically(directory, path, serialized)
+                _write_atomically(
+                    directory, digest_path, hashlib.sha256(serialized).hexdigest().encode("ascii")
+                )
             except Exception:
                 pass
             return module
@@ -363,8 +396,85 @@ def _date_text(today: Union[_dt.date, str, None]) -> str:
     raise TypeError("today must be a datetime.date, a YYYY-MM-DD string or None")
 
 
+def _os_reason(error: OSError) -> str:
+    """An OS error as the CLI words it: `Permission denied (os error 13)`."""
+    if error.errno is not None and error.strerror:
+        return f"{error.strerror} (os error {error.errno})"
+    return str(error)
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Creates `directory` and any missing parent with mode 0o700 (less the umask), as the CLI
+    does (`os.makedirs` would give the parents the default mode)."""
+    parent = directory.parent
+    if parent != directory and not parent.exists():
+        _make_private_dirs(parent)
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        if not directory.is_dir():
+            raise
+
+
+def _safe_cache_dir(directory: Path) -> Optional[str]:
+    """None when `directory` may hold precompiled code this process will run, else why not (the
+    CLI's wording). A missing directory is created private (0o700). On POSIX systems an existing
+    one must be a directory this user owns that group and others cannot write; elsewhere the
+    user's own cache directory is trusted as it is."""
+    if not hasattr(os, "geteuid"):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            return f"it cannot be created ({_os_reason(e)})"
+        return None
+    try:
+        meta = os.stat(directory)
+    except FileNotFoundError:
+        try:
+            _make_private_dirs(directory)
+        except OSError as e:
+            return f"it cannot be created ({_os_reason(e)})"
+        # Checked like an existing one below: someone may have made it first.
+        try:
+            meta = os.stat(directory)
+        except OSError as e:
+            return f"it cannot be read ({_os_reason(e)})"
+    except OSError as e:
+        return f"it cannot be read ({_os_reason(e)})"
+    if not stat.S_ISDIR(meta.st_mode):
+        return "it is not a directory"
+    me = os.geteuid()
+    if meta.st_uid != me:
+        return f"it belongs to user {meta.st_uid}, not to this user ({me})"
+    if meta.st_mode & 0o022:
+        return f"others may write it (mode {stat.S_IMODE(meta.st_mode) & 0o777:o}); `chmod go-w` it"
+    return None
+
+
+#: The longest digest file read (a SHA-256 in hex is 64 characters).
+_DIGEST_READ_LIMIT = 1024
+
+
+def _read_verified(path: Path, digest_path: Path) -> Optional[bytes]:
+    """The cache file's bytes when the digest beside it is theirs; None when either file is
+    missing or unreadable or they do not match."""
+    try:
+        with open(digest_path, "rb") as f:
+            expected = f.read(_DIGEST_READ_LIMIT).decode("ascii").strip()
+        if len(expected) != 64:
+            return None
+        cached = path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if hashlib.sha256(cached).hexdigest() != expected:
+        return None
+    return cached
+
+
 def _write_atomically(directory: Path, path: Path, data: bytes) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    """Writes `path` through a temporary file in `directory` and a rename, readable by this user
+    only (mode 0o600): a reader sees the old file or the new one, never half of one."""
+    # mkstemp creates the file with mode 0o600, opened exclusively.
     fd, temp = tempfile.mkstemp(dir=str(directory), prefix=f".{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -97,3 +97,30 @@ fn a_waiver_or_baseline_file_that_cannot_be_read_fails_the_run() {
         assert!(stdout.contains("no/such/file.yaml"), "{option}: {stdout}");
     }
 }
+
+/// A report that cannot be delivered (standard output or an `--output` file on a full device,
+/// a baseline that cannot be written) fails the run, even when the manifest is clean: a gate
+/// that said nothing must not pass.
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(stdout) = full() else {
+        panic!("/dev/full is needed to test a report that cannot be written (Linux has it)");
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_pchat-guard"))
+        .args(["--no-config", "check", "--format", "json", SITE])
+        .current_dir(root())
+        .env("PCHAT_GUARD_CACHE_DIR", scratch("cli-cache"))
+        .stdout(stdout)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(3), "stdout on a full device");
+
+    let (code, _, stderr) = run(&["check", "--output", "sarif:/dev/full", SITE]);
+    assert_eq!(code, 2, "--output on a full device: {stderr}");
+    assert!(stderr.contains("cannot write `/dev/full`"), "{stderr}");
+
+    let (code, _, stderr) = run(&["check", "--write-baseline", "/dev/full", SITE]);
+    assert_eq!(code, 2, "--write-baseline on a full device: {stderr}");
+    assert!(stderr.contains("cannot write the baseline"), "{stderr}");
+}

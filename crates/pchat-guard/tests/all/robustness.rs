@@ -139,13 +139,11 @@ fn mutated_waiver_and_baseline_files_are_reports_never_panics() {
     for (name, original) in &sources {
         for round in 0..40 {
             let text = mutate(original, &mut rng);
-            let path = dir.join(format!("{round}-{name}"));
-            std::fs::write(&path, &text).unwrap_or_default();
-            let shown = path.display().to_string();
+            let shown = dir.join(format!("{round}-{name}")).display().to_string();
             let problem = if name.contains("waivers") {
-                WaiverFile::load(&shown, &rules, &limits).err()
+                WaiverFile::load(&shown, text.clone(), &rules, &limits).err()
             } else {
-                Baseline::load(&shown, &known, &limits).err()
+                Baseline::load(&shown, text.clone(), &known, &limits).err()
             };
             if let Some(problem) = problem {
                 unusable += 1;

@@ -95,6 +95,25 @@ fn nodes_error(limits: &Limits, span: Span) -> InputError {
     .with_help("split the manifest, or raise the node limit")
 }
 
+/// How many values YAML aliases may add, beyond [`ALIAS_ALLOWANCE`], per value written out in the
+/// document: shared templates stay well below it, while an alias bomb (aliases of aliases) is
+/// refused after a few thousand copies instead of being expanded up to the node limit.
+pub const ALIAS_RATIO: usize = 100;
+
+/// Values aliases may add whatever the document's size.
+pub const ALIAS_ALLOWANCE: usize = 10_000;
+
+fn alias_error(span: Span) -> InputError {
+    InputError::new(
+        Code::Limit,
+        format!(
+            "YAML aliases expand to more than {ALIAS_RATIO} times the values written in the document"
+        ),
+        span,
+    )
+    .with_help("write the values out, or use fewer levels of aliases (aliases of aliases multiply)")
+}
+
 const BOM: &str = "\u{feff}";
 
 /// Parses strict JSON (RFC 8259): no comments, no trailing commas.
@@ -277,6 +296,8 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
     let mut budget = limits.max_nodes;
+    // Values written out in the text, and values copied by aliases.
+    let (mut written, mut copied) = (0usize, 0usize);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(scan_error)?;
         let start = offset(&span.start);
@@ -298,6 +319,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
             Event::Scalar(value, style, anchor, tag) => {
                 let span = Span::new(start, end);
                 take_budget(&mut budget, limits, span)?;
+                written += 1;
                 let is_str_tag = tag
                     .as_ref()
                     .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
@@ -313,6 +335,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
                     return Err(depth_error(limits, start));
                 }
                 take_budget(&mut budget, limits, Span::new(start, end))?;
+                written += 1;
                 let budget_at_start = budget;
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
@@ -371,6 +394,10 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
                         span,
                     ));
                 };
+                copied = copied.saturating_add(*size);
+                if copied > ALIAS_ALLOWANCE.saturating_add(written.saturating_mul(ALIAS_RATIO)) {
+                    return Err(alias_error(span));
+                }
                 budget = budget.checked_sub(*size).ok_or_else(|| {
                     nodes_error(limits, span).with_help(
                         "YAML aliases expand past the node limit; write the values out or drop the aliases",
@@ -531,6 +558,46 @@ mod tests {
         }
         let err = parse_yaml(&text, &Limits::default()).err();
         assert_eq!(err.map(|e| e.code), Some(Code::Limit));
+    }
+
+    #[test]
+    fn yaml_alias_bombs_are_refused_before_they_grow() {
+        // 9^8 values from a few hundred bytes: refused by the ratio, long before the node
+        // limit, and at the alias that crossed it.
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (name, prev) in [
+            ("b", "a"),
+            ("c", "b"),
+            ("d", "c"),
+            ("e", "d"),
+            ("f", "e"),
+            ("g", "f"),
+        ] {
+            let items = vec![format!("*{prev}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{items}]\n"));
+        }
+        let err = parse_yaml(&text, &Limits::default()).err();
+        assert_eq!(err.as_ref().map(|e| e.code), Some(Code::Limit));
+        let err = err.unwrap();
+        assert!(err.message.contains("aliases expand"), "{}", err.message);
+        assert!(
+            text[err.span.start..].starts_with("*"),
+            "at an alias: {:?}",
+            err.span
+        );
+    }
+
+    #[test]
+    fn shared_templates_stay_within_the_alias_ratio() {
+        // A 40-value template used 2,000 times: 80,000 copies for about 4,000 written values.
+        let mut text = String::from(
+            "template: &t {a: 1, b: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37]}\nitems:\n",
+        );
+        for i in 0..2000 {
+            text.push_str(&format!("  - {{id: {i}, t: *t}}\n"));
+        }
+        let node = parse_yaml(&text, &Limits::default());
+        assert!(node.is_ok(), "{:?}", node.err());
     }
 
     #[test]

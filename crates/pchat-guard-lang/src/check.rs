@@ -49,6 +49,10 @@ pub struct Checker<'a> {
     /// Parameter slots of a helper no rule calls: of no known type, so a field read on one
     /// is checked against every object of the schema instead.
     pub(crate) loose_params: Vec<u32>,
+    /// Helper calls inlined so far (bounded by `inline::MAX_INLINED`).
+    pub(crate) inlined: usize,
+    /// Whether PCL011 was reported (once per compilation is enough).
+    pub(crate) expansion_reported: bool,
 }
 
 const METHODS_LIST: &[&str] = &["any", "all", "count", "filter", "map", "distinct"];
@@ -71,6 +75,8 @@ impl<'a> Checker<'a> {
             pred_stack: Vec::new(),
             called: HashSet::new(),
             loose_params: Vec::new(),
+            inlined: 0,
+            expansion_reported: false,
         }
     }
 

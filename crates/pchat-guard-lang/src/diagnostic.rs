@@ -57,6 +57,8 @@ pchat_guard_engine::code_table! {
         RuleHeader = "PCL009", "missing or invalid rule header", Level::Error;
         /// Helper predicate that calls itself.
         RecursiveHelper = "PCL010", "helper predicate that calls itself", Level::Error;
+        /// Helpers that call each other too deep or expand too far.
+        HelperExpansion = "PCL011", "helpers nested too deep or expanded too often", Level::Error;
         /// Unused binding or helper.
         Unused = "PCL101", "unused binding or helper", Level::Warning;
         /// Rule that can never fire.

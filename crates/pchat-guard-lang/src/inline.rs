@@ -11,6 +11,13 @@ use crate::resolve::Binding;
 use crate::syntax::{E, PredDecl, Span};
 use crate::types::Ty;
 
+/// Deepest chain of helpers calling helpers: the compiler recurses once per level.
+pub const MAX_HELPER_DEPTH: usize = 64;
+
+/// Most helper calls inlined in one compilation: helpers that each call the next twice would
+/// otherwise grow the rules (and the compile time) exponentially.
+pub const MAX_INLINED: usize = 100_000;
+
 impl<'a> Checker<'a> {
     /// Warns of the helpers no rule calls, and checks their bodies anyway (parameters of any
     /// type), so a mistake in a helper does not wait for its first caller.
@@ -103,6 +110,21 @@ impl<'a> Checker<'a> {
             );
             return (Expr::Lit(Lit::None), Ty::Unknown);
         }
+        if self.pred_stack.len() >= MAX_HELPER_DEPTH || self.inlined >= MAX_INLINED {
+            if !self.expansion_reported {
+                self.expansion_reported = true;
+                let message = if self.pred_stack.len() >= MAX_HELPER_DEPTH {
+                    format!("helpers call helpers more than {MAX_HELPER_DEPTH} deep here")
+                } else {
+                    format!("helpers expand to more than {MAX_INLINED} calls")
+                };
+                self.sink
+                    .report(Code::HelperExpansion, file, name_span, message)
+                    .help("a helper's body is copied at each call: call fewer helpers from helpers, or pass a computed value once");
+            }
+            return (Expr::Lit(Lit::None), Ty::Unknown);
+        }
+        self.inlined += 1;
         // Inline: each parameter gets a fresh slot, and the body is checked with the types of
         // the arguments.
         let mut substitutions = Vec::new();
@@ -256,5 +278,70 @@ pub(crate) fn substitute(expr: Expr, slot: u32, arg: &Expr) -> Expr {
             body: s(body),
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Source, compile};
+
+    fn codes(text: String) -> Vec<String> {
+        let compiled = compile(
+            "t",
+            "0",
+            &[Source {
+                path: "t.rules".to_string(),
+                text,
+            }],
+        );
+        compiled
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect()
+    }
+
+    fn rule(helper: &str) -> String {
+        format!(
+            "rule T-001 {{\n  severity error\n  title \"t\"\n  facts F1\n  for instance in sql_instances\n  where {helper}(instance)\n  report at instance\n    message \"m\"\n}}\n"
+        )
+    }
+
+    #[test]
+    fn helpers_that_double_at_each_level_are_refused_not_expanded() {
+        // h30 calls h29 twice, ... : 2^30 copies of h0's body if nothing stopped it.
+        let mut text = String::from("pred h0(i) = \"mgc\" in i.databases\n");
+        for n in 1..=30 {
+            let p = n - 1;
+            text.push_str(&format!("pred h{n}(i) = h{p}(i) and h{p}(i)\n"));
+        }
+        text.push_str(&rule("h30"));
+        let found = codes(text);
+        assert_eq!(
+            found.iter().filter(|c| *c == "PCL011").count(),
+            1,
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn long_chains_of_helpers_are_refused_not_recursed_into() {
+        let mut text = String::from("pred h0(i) = \"mgc\" in i.databases\n");
+        for n in 1..=5000 {
+            text.push_str(&format!("pred h{n}(i) = h{}(i)\n", n - 1));
+        }
+        text.push_str(&rule("h5000"));
+        assert!(codes(text).contains(&"PCL011".to_string()));
+    }
+
+    #[test]
+    fn ordinary_helper_chains_compile() {
+        let mut text = String::from("pred h0(i) = \"mgc\" in i.databases\n");
+        for n in 1..=10 {
+            let p = n - 1;
+            text.push_str(&format!("pred h{n}(i) = h{p}(i) and h{p}(i)\n"));
+        }
+        text.push_str(&rule("h10"));
+        assert!(!codes(text).iter().any(|c| c.starts_with("PCL0")));
     }
 }

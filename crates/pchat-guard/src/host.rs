@@ -85,6 +85,9 @@ impl Host {
     pub fn new(bytes: &[u8], options: HostOptions) -> Result<Host, HostError> {
         let mut config = Config::new();
         config.consume_fuel(true);
+        // One linear memory: the memory cap applies per memory, so a module with several could
+        // use it several times over. The limiter also allows one instance, memory and table.
+        config.wasm_multi_memory(false);
         let engine = Engine::new(&config).map_err(|e| HostError::BadModule(format!("{e:#}")))?;
         let (module, cache_note) = load(&engine, bytes, options.cache_dir.as_deref())?;
         if let Some(import) = module.imports().next() {
@@ -324,6 +327,18 @@ impl ResourceLimiter for Limiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        1
     }
 }
 

@@ -69,6 +69,18 @@ fn modules_that_are_not_of_this_abi_are_refused() {
         &wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap_or_default(),
         "does not export `pcg_abi_version`",
     );
+    // A second memory would get a second memory cap.
+    let two_memories = module(3, "i64.const 0", "(memory 1)");
+    match Host::new(&two_memories, options()).and_then(|h| h.session()) {
+        Err(HostError::BadModule(message)) => {
+            assert!(
+                message.contains("multi-memory") || message.contains("memor"),
+                "{message}"
+            )
+        }
+        Err(other) => panic!("wrong error for two memories: {other}"),
+        Ok(_) => panic!("accepted a module with two memories"),
+    }
     refused(b"\0asm\x01\0\0\0\xff\xff", "");
     refused(b"not a module at all", "");
 }

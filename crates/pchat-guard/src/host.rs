@@ -177,8 +177,10 @@ impl Host {
 
 /// Loads the precompiled module from the cache, or compiles it and stores it there. A
 /// precompiled file is only as safe as the file: it is used only from a directory this user owns
-/// that no one else may write, and only when its SHA-256 matches the digest written beside it
-/// (a damaged or swapped file is compiled again). Returns the module and, when the directory was
+/// that no one else may write, and only when its checksum matches the one written beside it
+/// (a damaged or swapped file is compiled again). The checksum is XXH3-128, not SHA-256: it
+/// guards against damage and swaps, not against this user (who could replace the binary as
+/// well), and SHA-256 of the 11 MB file took longer than the whole check. Returns the module and, when the directory was
 /// refused, why.
 fn load(
     engine: &Engine,
@@ -197,16 +199,17 @@ fn load(
         return Ok((compile()?, Some(note)));
     }
     let path = dir.join(cache_file_name(engine, bytes));
-    let digest_path = path.with_extension("cwasm.sha256");
-    if let (Ok(cached), Ok(expected)) =
-        (std::fs::read(&path), std::fs::read_to_string(&digest_path))
-        && digest(&cached) == expected.trim()
+    let digest_path = path.with_extension("cwasm.xxh3");
+    if let Ok(expected) = std::fs::read_to_string(&digest_path)
+        && mapped_checksum(&path).is_some_and(|sum| sum == expected.trim())
     {
-        // SAFETY: the bytes are those this host wrote with `Module::serialize` for the same
-        // engine settings (the name carries the module digest, the wasmtime version and the
-        // engine's compatibility hash), unchanged since (their digest matches), in a directory
-        // only this user can write; wasmtime also checks the header and refuses a foreign file.
-        if let Ok(module) = unsafe { Module::deserialize(engine, &cached) } {
+        // SAFETY: the file is one this host wrote with `Module::serialize` for the same engine
+        // settings (the name carries the module digest, the wasmtime version and the engine's
+        // compatibility hash), unchanged since (its checksum matches), in a directory only this
+        // user can write; wasmtime also checks the header and refuses a foreign file. It is
+        // mapped, not read: only the pages the check runs are loaded (reading and copying the
+        // 11 MB file cost more page faults than the whole check).
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
             return Ok((module, None));
         }
     }
@@ -214,10 +217,25 @@ fn load(
     // A cache that cannot be written costs the next run a compile, nothing else. The digest goes
     // last: a reader that sees the new file with the old digest compiles again.
     if let Ok(serialized) = module.serialize() {
-        let _ = write_atomically(dir, &path, &serialized)
-            .and_then(|()| write_atomically(dir, &digest_path, digest(&serialized).as_bytes()));
+        let _ = write_atomically(dir, &path, &serialized).and_then(|()| {
+            write_atomically(dir, &digest_path, cache_checksum(&serialized).as_bytes())
+        });
     }
     Ok((module, None))
+}
+
+/// The checksum of the file at `path`, read through a read-only mapping (no copy).
+fn mapped_checksum(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: a private read-only mapping of a file in a directory only this user can write;
+    // were the file changed meanwhile, the checksum would differ or wasmtime's own checks refuse.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    Some(cache_checksum(&map))
+}
+
+/// The checksum written beside a precompiled file: XXH3-128, as 32 hex digits.
+pub fn cache_checksum(bytes: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 /// Whether `dir` may hold precompiled code this process will run: created private when

@@ -6,20 +6,13 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::support::{outcome, root, scratch};
+use crate::support::{root, scratch};
 
 const SITE: &str = "examples/topologies/stretched-high-bandwidth.yaml";
 
 fn check_with_cache(cache: &Path) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pchat-guard"))
-        .args(["--no-config", "check", SITE])
-        .current_dir(root())
-        .env("PCHAT_GUARD_CACHE_DIR", cache)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    outcome(&output)
+    crate::support::cli_in(&root(), cache, &["--no-config", "check", SITE])
 }
 
 /// The precompiled file of the embedded module and its digest file.
@@ -44,7 +37,7 @@ fn cached_files(cache: &Path) -> (PathBuf, PathBuf) {
             })
             .unwrap_or_else(|| panic!("no cached `{suffix}` for the module in {}", cache.display()))
     };
-    (find(".cwasm"), find(".cwasm.sha256"))
+    (find(".cwasm"), find(".cwasm.xxh3"))
 }
 
 fn fresh(name: &str) -> PathBuf {
@@ -81,7 +74,7 @@ fn the_cache_is_private_and_its_files_are_checked_before_use() {
     let good = std::fs::read(&cwasm).unwrap_or_default();
     assert_eq!(
         std::fs::read_to_string(&digest).unwrap_or_default(),
-        pchat_guard::module::digest(&good)
+        pchat_guard::host::cache_checksum(&good)
     );
 
     // A damaged file (a byte flipped in the middle) is compiled again, not run.
@@ -106,7 +99,7 @@ fn the_cache_is_private_and_its_files_are_checked_before_use() {
     std::fs::write(&cwasm, &damaged[..damaged.len() / 3]).unwrap_or_default();
     std::fs::write(
         &digest,
-        pchat_guard::module::digest(&damaged[..damaged.len() / 3]),
+        pchat_guard::host::cache_checksum(&damaged[..damaged.len() / 3]),
     )
     .unwrap_or_default();
     let (code, _, stderr) = check_with_cache(&cache);

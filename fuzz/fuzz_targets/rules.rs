@@ -1,4 +1,4 @@
-//! The rule compiler: any text as a rule file of its own and beside the shipped pack's files;
+//! The rule compiler: any text as a rule file of its own (citing the shipped facts);
 //! what compiles is then evaluated against the reference manifest. Nothing may panic, and a
 //! failed compilation must say why with an error.
 #![no_main]

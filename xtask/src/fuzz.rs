@@ -129,8 +129,7 @@ impl Stats {
         // final stats.
         if let Some(line) = log
             .lines()
-            .filter(|l| l.starts_with('#') && l.contains("cov:"))
-            .last()
+            .rfind(|l| l.starts_with('#') && l.contains("cov:"))
         {
             let words: Vec<&str> = line.split_whitespace().collect();
             let after = |key: &str| {

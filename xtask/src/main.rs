@@ -3,7 +3,11 @@
 //! (the cargo fuzz targets in `fuzz/`, seeded from the fixtures). Plain std plus the rule
 //! compiler.
 
+mod bench;
 mod fuzz;
+mod generate;
+#[cfg(feature = "bench")]
+mod inproc;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -15,6 +19,13 @@ tasks:
   wasm   build the release CLI and write the module and its JS glue to target/dist/
   codegen [--check]
          regenerate docs/rules.md from policies/ (--check: fail if it is stale)
+  gen N [--violate LETTERS] [-o FILE]
+         write a manifest of N complete pools for the benchmarks (faults e,f by default;
+         --violate '' for a clean one; letters in bench/README.md)
+  bench [--quick]
+         pchat-guard side by side with Regorus (and OPA when on PATH): whole process
+         (hyperfine) on the references and on 1 to 10,000 generated pools, in-process
+         checks, module size, peak RSS; prints a table, writes target/bench/report.json
   fuzz [--seconds N] [TARGET...]
          run each fuzz target (manifest, rules, settings, abi; all when none is named) for
          N seconds (default 60) with cargo fuzz on the nightly toolchain, seeded from the
@@ -27,6 +38,10 @@ fn main() -> ExitCode {
         "wasm" => wasm(),
         "codegen" => codegen(std::env::args().nth(2).as_deref() == Some("--check")),
         "fuzz" => fuzz::run(std::env::args().skip(2).collect()),
+        "gen" => generate::run(std::env::args().skip(2).collect()),
+        "bench" => bench::run(std::env::args().skip(2).collect()),
+        #[cfg(feature = "bench")]
+        "bench-inproc" => inproc::run(std::env::args().skip(2).collect()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

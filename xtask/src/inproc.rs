@@ -1,0 +1,97 @@
+//! `bench-inproc FILE...` (built with `--features bench`): in-process figures for each manifest,
+//! as one JSON line each: pchat-guard's module in the wasmtime host (instantiate from the warm
+//! cache, first check on a fresh instance, warm check) and Regorus' interpreter in process on the
+//! same manifest with `bench/pchat.rego` (input set and `data.pchat.deny` evaluated).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pchat_guard::host::{Host, HostOptions};
+
+/// The median of `runs` timings of `f`, in microseconds.
+fn median_us(runs: usize, mut f: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
+    let mut times: Vec<Duration> = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        f()?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times.get(runs / 2).map_or(0.0, |d| d.as_secs_f64() * 1e6))
+}
+
+pub fn run(files: Vec<String>) -> Result<(), String> {
+    let root = crate::root();
+    let cache = root.join("target/bench/cache-inproc");
+    let options = || HostOptions {
+        cache_dir: Some(cache.clone()),
+        ..HostOptions::default()
+    };
+    let module = pchat_guard::module::MODULE;
+    // Fills the cache.
+    Host::new(module, options()).map_err(|e| e.to_string())?;
+    let rego = root.join("bench/pchat.rego");
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
+        let request = serde_json::to_vec(&serde_json::json!({
+            "path": Path::new(&file).file_name().and_then(|n| n.to_str()).unwrap_or("x.json"),
+            "source": text,
+        }))
+        .map_err(|e| e.to_string())?;
+        let small = text.len() < 100_000;
+        let (warm_runs, fresh_runs) = if small { (2000, 50) } else { (5, 3) };
+        let instantiate = median_us(fresh_runs, || {
+            let host = Host::new(module, options()).map_err(|e| e.to_string())?;
+            host.session().map(drop).map_err(|e| e.to_string())
+        })?;
+        let host = Host::new(module, options()).map_err(|e| e.to_string())?;
+        let mut first_times = Vec::new();
+        for _ in 0..fresh_runs {
+            let mut session = host.session().map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            session.check(&request).map_err(|e| e.to_string())?;
+            first_times.push(start.elapsed());
+        }
+        first_times.sort();
+        let first = first_times
+            .get(first_times.len() / 2)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e6);
+        let mut session = host.session().map_err(|e| e.to_string())?;
+        let warm = median_us(warm_runs, || {
+            session.check(&request).map(drop).map_err(|e| e.to_string())
+        })?;
+        let mut engine = regorus::Engine::new();
+        engine
+            .add_policy_from_file(&rego)
+            .map_err(|e| format!("{}: {e}", rego.display()))?;
+        let rego_input = if file.ends_with(".json") {
+            text.clone()
+        } else {
+            String::new()
+        };
+        let rego_warm = if rego_input.is_empty() {
+            None
+        } else {
+            Some(median_us(warm_runs, || {
+                engine
+                    .set_input_json(&rego_input)
+                    .map_err(|e| e.to_string())?;
+                engine
+                    .eval_rule("data.pchat.deny".to_string())
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })?)
+        };
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": file,
+                "instantiate_from_cache_us": instantiate,
+                "first_check_us": first,
+                "warm_check_us": warm,
+                "regorus_in_process_us": rego_warm,
+            })
+        );
+    }
+    Ok(())
+}

@@ -4,23 +4,15 @@
 //! (exit code, the findings' codes, positions and messages, or the diagnostics) is a snapshot.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
-use crate::support::{outcome, root, scratch, snapshot_settings};
+use crate::support::{root, scratch, snapshot_settings};
 
 /// Runs the CLI and sums up what a user sees: the exit code, then each finding (JSON report)
 /// or each line of standard error. Panics (exit 101) and signals fail the test here.
 fn run(args: &[&str], name: &str) -> String {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_pchat-guard"))
-        .args(args)
-        .current_dir(root())
-        .env("PCHAT_GUARD_CACHE_DIR", scratch("cli-cache"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (code, stdout, stderr) = outcome(&output);
+    let (code, stdout, stderr) = crate::support::cli_in(&root(), &scratch("cli-cache"), args);
     assert!(
         matches!(code, 0..=3),
         "{name}: exit {code} (a crash?)\n{stderr}"

@@ -2,20 +2,12 @@
 //! and packs beside the shipped one (`--extend`, `facts.toml`), as a platform team uses them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::support::{outcome, root, scratch};
+use crate::support::{root, scratch};
 
 /// Runs the CLI in `dir` (so that it finds that directory's configuration).
 fn cli_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pchat-guard"))
-        .args(args)
-        .current_dir(dir)
-        .env("PCHAT_GUARD_CACHE_DIR", scratch("cli-cache"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the CLI: {e}"));
-    outcome(&output)
+    crate::support::cli_in(dir, &scratch("cli-cache"), args)
 }
 
 fn acme() -> PathBuf {

@@ -5,20 +5,15 @@
 
 use std::process::Command;
 
-use crate::support::{outcome, root, scratch};
+use crate::support::{root, scratch};
 
 const SITE: &str = "examples/topologies/stretched-high-bandwidth.yaml";
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pchat-guard"))
-        .arg("--no-config")
-        .args(args)
-        .current_dir(root())
-        .env("PCHAT_GUARD_CACHE_DIR", scratch("cli-cache"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    outcome(&output)
+    let args: Vec<&str> = std::iter::once("--no-config")
+        .chain(args.iter().copied())
+        .collect();
+    crate::support::cli_in(&root(), &scratch("cli-cache"), &args)
 }
 
 #[test]

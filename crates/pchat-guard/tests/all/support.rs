@@ -160,6 +160,19 @@ pub fn cli_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .unwrap_or_else(|e| panic!("the CLI did not finish: {e}"))
 }
 
+/// Runs the CLI in `dir` with the precompiled cache in `cache` and no colour; exit code, stdout
+/// and stderr as text.
+pub fn cli_in(dir: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_pchat-guard"))
+        .args(args)
+        .current_dir(dir)
+        .env("PCHAT_GUARD_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the CLI: {e}"));
+    outcome(&output)
+}
+
 /// Exit code, stdout and stderr of a run, as text.
 pub fn outcome(output: &Output) -> (i32, String, String) {
     (

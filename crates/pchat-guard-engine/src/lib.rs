@@ -319,7 +319,6 @@ impl Checker {
     }
 }
 
-/// Refuses a bundle of another IR format version.
 /// Reads a manifest's text into a value tree, or says why it cannot be read (too big, empty,
 /// malformed, past a limit).
 fn parse_source(
@@ -353,6 +352,8 @@ fn parse_source(
     }
 }
 
+/// Refuses a bundle of another IR format version, or one that would make the evaluator allocate
+/// without bound.
 fn check_bundle(bundle: &ir::Bundle) -> Result<(), String> {
     // A compiled rule uses a handful of slots; a bundle from elsewhere must not make the
     // evaluator allocate without bound.

@@ -1,6 +1,6 @@
 """pchat_guard: the pchat-guard policy checker for Persistent Chat topology manifests, in
 Python. It runs the same WebAssembly module as the `pchat-guard` CLI (embedded in this package)
-with wasmtime, through the raw ABI of `docs/abi.md` (version 2).
+with wasmtime, through the raw ABI of `docs/abi.md` (version 3).
 
     import pchat_guard
     report = pchat_guard.check(open("topology.yaml").read(), "topology.yaml")

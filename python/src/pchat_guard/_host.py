@@ -1,6 +1,6 @@
 """The wasmtime host: loads the module (through a cache of its compiled form) and runs checks
 with fuel and memory limits on every call. A port of `crates/pchat-guard/src/host.rs`; the ABI
-is `docs/abi.md` (version 2)."""
+is `docs/abi.md` (version 3)."""
 
 from __future__ import annotations
 

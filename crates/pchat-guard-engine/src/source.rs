@@ -59,10 +59,25 @@ impl Location {
 }
 
 /// Line starts of a text, to turn byte offsets into lines and columns and back.
+///
+/// Columns count characters. A line of ASCII text (the usual case) needs no counting; on other
+/// lines the count starts from the nearest checkpoint, so a finding on a long line (a manifest
+/// written by a program on one line) costs at most [`CHECKPOINT`] bytes of counting, not the line.
 #[derive(Debug)]
 pub struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
+    /// Characters before each multiple of [`CHECKPOINT`] bytes; built on the first column asked
+    /// for on a line that is not ASCII.
+    checkpoints: std::cell::OnceCell<Vec<usize>>,
+}
+
+/// Distance in bytes between two character-count checkpoints.
+const CHECKPOINT: usize = 4096;
+
+/// Characters that start in `bytes` (bytes that are not UTF-8 continuation bytes).
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl<'a> LineIndex<'a> {
@@ -70,7 +85,28 @@ impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, line_starts }
+        LineIndex {
+            text,
+            line_starts,
+            checkpoints: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Characters in the text before byte `offset` (a char boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let checkpoints = self.checkpoints.get_or_init(|| {
+            let mut counts = vec![0];
+            let mut total = 0;
+            for chunk in bytes.chunks(CHECKPOINT) {
+                total += chars_in(chunk);
+                counts.push(total);
+            }
+            counts
+        });
+        let block = offset / CHECKPOINT;
+        checkpoints.get(block).copied().unwrap_or(0)
+            + chars_in(bytes.get(block * CHECKPOINT..offset).unwrap_or(&[]))
     }
 
     /// The line and column of a byte offset (clamped to the text and to a char boundary).
@@ -81,11 +117,12 @@ impl<'a> LineIndex<'a> {
         }
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
+        let before = self.text.as_bytes().get(line_start..offset).unwrap_or(&[]);
+        let column = if before.len() <= CHECKPOINT {
+            chars_in(before)
+        } else {
+            self.chars_before(offset) - self.chars_before(line_start)
+        } + 1;
         Position {
             line,
             column,
@@ -128,5 +165,29 @@ mod tests {
         assert_eq!((pos.line, pos.column), (2, 2));
         assert_eq!(index.offset_of(2, 1), 5);
         assert_eq!(index.offset_of(9, 0), 7);
+    }
+
+    #[test]
+    fn columns_on_long_lines_count_characters_across_checkpoints() {
+        // One line of 3 * CHECKPOINT characters, some of them two and three bytes long, the
+        // way a program writes a manifest on one line.
+        let line: String = (0..3 * CHECKPOINT)
+            .map(|i| match i % 7 {
+                0 => 'é',
+                3 => '€',
+                _ => 'a',
+            })
+            .collect();
+        let text = format!("first\n{line}\nlast");
+        let index = LineIndex::new(&text);
+        for (nth, (offset, _)) in text.char_indices().enumerate().skip(6).step_by(997) {
+            let pos = index.position(offset);
+            if pos.line == 2 {
+                assert_eq!(pos.column, nth - 6 + 1, "offset {offset}");
+            }
+        }
+        let end = 6 + line.len();
+        assert_eq!(index.position(end).column, 3 * CHECKPOINT + 1);
+        assert_eq!(index.position(end + 1).line, 3);
     }
 }

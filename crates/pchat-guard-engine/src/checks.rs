@@ -1,6 +1,6 @@
 //! Structural checks beyond the schema: duplicate keys, duplicate ids, dangling references.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::report::Code;
 use crate::schema::{RefField, Step, did_you_mean};
@@ -30,33 +30,45 @@ pub struct Problem {
 pub fn duplicate_keys(root: &Node) -> Vec<Problem> {
     let mut out = Vec::new();
     // Iterative walk: the tree's depth is bounded by the parser, but no recursion is needed.
-    let mut pending: Vec<(&Node, String)> = vec![(root, String::new())];
-    while let Some((node, pointer)) = pending.pop() {
+    // The path to the node is kept as tokens; a pointer is only written for a problem.
+    let mut path: Vec<Token<'_>> = Vec::new();
+    let mut pending: Vec<(&Node, usize, Option<Token<'_>>)> = vec![(root, 0, None)];
+    while let Some((node, depth, token)) = pending.pop() {
+        path.truncate(depth);
+        path.extend(token);
         match &node.value {
             Value::Object(entries) => {
-                let mut seen: HashMap<&str, Span> = HashMap::new();
-                for entry in entries {
-                    let child = push_pointer(&pointer, &entry.key);
-                    if let Some(first) = seen.get(entry.key.as_str()) {
+                let mut seen: HashMap<&str, Span> = HashMap::default();
+                for (i, entry) in entries.iter().enumerate() {
+                    // Small objects (nearly all) are searched; large ones hashed.
+                    let first = if entries.len() <= 16 {
+                        entries
+                            .get(..i)
+                            .and_then(|before| before.iter().find(|e| e.key == entry.key))
+                            .map(|e| e.key_span)
+                    } else {
+                        let first = seen.get(entry.key.as_str()).copied();
+                        seen.entry(&entry.key).or_insert(entry.key_span);
+                        first
+                    };
+                    if let Some(first) = first {
                         out.push(Problem {
                             code: Code::DuplicateKey,
-                            pointer: child.clone(),
+                            pointer: push_pointer(&pointer_of(&path), &entry.key),
                             span: entry.key_span,
                             message: format!("the key `{}` appears twice in one object", entry.key),
                             label: "duplicate key".to_string(),
                             help: "remove one of the two; readers disagree on which one wins"
                                 .to_string(),
-                            related: Some(*first),
+                            related: Some(first),
                         });
-                    } else {
-                        seen.insert(&entry.key, entry.key_span);
                     }
-                    pending.push((&entry.value, child));
+                    pending.push((&entry.value, path.len(), Some(Token::Key(&entry.key))));
                 }
             }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    pending.push((item, format!("{pointer}/{i}")));
+                    pending.push((item, path.len(), Some(Token::Index(i))));
                 }
             }
             _ => {}
@@ -65,12 +77,31 @@ pub fn duplicate_keys(root: &Node) -> Vec<Problem> {
     out
 }
 
+/// One step of a path into the tree.
+#[derive(Debug, Clone, Copy)]
+enum Token<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The JSON pointer of a path.
+fn pointer_of(path: &[Token<'_>]) -> String {
+    let mut pointer = String::new();
+    for token in path {
+        match token {
+            Token::Key(key) => pointer = push_pointer(&pointer, key),
+            Token::Index(i) => pointer = format!("{pointer}/{i}"),
+        }
+    }
+    pointer
+}
+
 /// The ids of each collection, mapped to their first pointer.
 pub type IdIndex<'a> = HashMap<&'a str, HashMap<&'a str, String>>;
 
 /// Indexes the ids of every collection and reports ids used twice in one collection.
 pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>, Vec<Problem>) {
-    let mut index: IdIndex<'a> = HashMap::new();
+    let mut index: IdIndex<'a> = HashMap::default();
     let mut out = Vec::new();
     for collection in collections {
         let ids = index.entry(collection.as_str()).or_default();
@@ -109,9 +140,9 @@ pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>,
 pub fn dangling_refs(root: &Node, refs: &[RefField], ids: &IdIndex<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
     for field in refs {
-        let empty = HashMap::new();
+        let empty = HashMap::default();
         let known = ids.get(field.collection.as_str()).unwrap_or(&empty);
-        for (pointer, node) in follow(root, &field.path) {
+        for (followed, node) in follow(root, &field.path) {
             let Some(target) = node.as_str() else {
                 continue;
             };
@@ -138,7 +169,7 @@ pub fn dangling_refs(root: &Node, refs: &[RefField], ids: &IdIndex<'_>) -> Vec<P
             };
             out.push(Problem {
                 code: Code::DanglingRef,
-                pointer,
+                pointer: followed.pointer(&field.path),
                 span: node.span,
                 message: format!("`{target}` names no entry of `{}`", field.collection),
                 label: format!("no such id in `{}`", field.collection),
@@ -150,25 +181,25 @@ pub fn dangling_refs(root: &Node, refs: &[RefField], ids: &IdIndex<'_>) -> Vec<P
     out
 }
 
-/// Every node at `path`, with its pointer, fanning out over arrays.
-fn follow<'a>(root: &'a Node, path: &[Step]) -> Vec<(String, &'a Node)> {
-    let mut current: Vec<(String, &'a Node)> = vec![(String::new(), root)];
+/// Every node at `path`, with its pointer, fanning out over arrays. The pointer is written
+/// only when asked for (for a problem), from the array indices taken on the way.
+fn follow<'a>(root: &'a Node, path: &'a [Step]) -> Vec<(Followed, &'a Node)> {
+    let mut current: Vec<(Followed, &'a Node)> = vec![(Followed::default(), root)];
     for step in path {
-        let mut next = Vec::new();
-        for (pointer, node) in current {
+        let mut next = Vec::with_capacity(current.len());
+        for (followed, node) in current {
             match (step, &node.value) {
                 (Step::Key(key), Value::Object(_)) => {
                     if let Some(entry) = node.get(key) {
-                        next.push((push_pointer(&pointer, key), &entry.value));
+                        next.push((followed, &entry.value));
                     }
                 }
                 (Step::Items, Value::Array(items)) => {
-                    next.extend(
-                        items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, n)| (format!("{pointer}/{i}"), n)),
-                    );
+                    next.extend(items.iter().enumerate().map(|(i, n)| {
+                        let mut f = followed.clone();
+                        f.indices.push(i);
+                        (f, n)
+                    }));
                 }
                 _ => {}
             }
@@ -176,4 +207,25 @@ fn follow<'a>(root: &'a Node, path: &[Step]) -> Vec<(String, &'a Node)> {
         current = next;
     }
     current
+}
+
+/// The array indices a [`follow`] took, in order.
+#[derive(Debug, Clone, Default)]
+struct Followed {
+    indices: Vec<usize>,
+}
+
+impl Followed {
+    /// The JSON pointer of the node reached by `path` through these indices.
+    fn pointer(&self, path: &[Step]) -> String {
+        let mut indices = self.indices.iter();
+        let tokens: Vec<Token<'_>> = path
+            .iter()
+            .filter_map(|step| match step {
+                Step::Key(key) => Some(Token::Key(key)),
+                Step::Items => indices.next().map(|i| Token::Index(*i)),
+            })
+            .collect();
+        pointer_of(&tokens)
+    }
 }

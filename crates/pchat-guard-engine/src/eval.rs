@@ -7,8 +7,8 @@
 //! rule does not apply to the binding that needed it, so no finding follows from another
 //! (no cascades). Every evaluation step is counted, so tests can show that joins are linear.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::ir::{
@@ -256,8 +256,9 @@ pub struct Evaluator<'a> {
     root: &'a Node,
     steps: u64,
     coverage: HashMap<String, RuleCoverage>,
-    ids: HashMap<String, Rc<HashMap<String, &'a Node>>>,
-    indexes: HashMap<(String, Vec<String>), Rc<Index<'a>>>,
+    ids: HashMap<String, Rc<HashMap<&'a str, &'a Node>>>,
+    /// By collection, then by key path.
+    indexes: HashMap<String, HashMap<Vec<String>, Rc<Index<'a>>>>,
     pointers: Option<HashMap<usize, String>>,
     /// Set when a lookup met a dangling reference; the binding being evaluated is dropped.
     dangling: bool,
@@ -272,9 +273,9 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             root,
             steps: 0,
-            coverage: HashMap::new(),
-            ids: HashMap::new(),
-            indexes: HashMap::new(),
+            coverage: HashMap::default(),
+            ids: HashMap::default(),
+            indexes: HashMap::default(),
             pointers: None,
             dangling: false,
             tainted: Vec::new(),
@@ -480,11 +481,16 @@ impl<'a> Evaluator<'a> {
         text
     }
 
-    /// The JSON pointer of a node of the tree (built once, on the first finding).
+    /// The JSON pointer of a node of the tree. The node is found by descending from the root
+    /// through the children whose span holds its span (a few steps); where that does not reach
+    /// it (a YAML alias copies its anchor's spans), a map of every node's pointer is built once.
     fn pointer_of(&mut self, node: &Node) -> String {
+        if let Some(pointer) = pointer_by_span(self.root, node) {
+            return pointer;
+        }
         let root = self.root;
         let pointers = self.pointers.get_or_insert_with(|| {
-            let mut map = HashMap::new();
+            let mut map = HashMap::default();
             let mut pending = vec![(root, String::new())];
             while let Some((n, pointer)) = pending.pop() {
                 match &n.value {
@@ -510,17 +516,17 @@ impl<'a> Evaluator<'a> {
             .unwrap_or_default()
     }
 
-    fn ids(&mut self, collection: &str) -> Rc<HashMap<String, &'a Node>> {
+    fn ids(&mut self, collection: &str) -> Rc<HashMap<&'a str, &'a Node>> {
         if let Some(ids) = self.ids.get(collection) {
             return Rc::clone(ids);
         }
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         for item in Val::Node(self.root).field(collection).items() {
             self.steps += 1;
             if let Val::Node(node) = item
                 && let Some(id) = node.get("id").and_then(|e| e.value.as_str())
             {
-                map.entry(id.to_string()).or_insert(node);
+                map.entry(id).or_insert(node);
             }
         }
         let map = Rc::new(map);
@@ -529,11 +535,14 @@ impl<'a> Evaluator<'a> {
     }
 
     fn index(&mut self, collection: &str, path: &[String]) -> Rc<Index<'a>> {
-        let cache_key = (collection.to_string(), path.to_vec());
-        if let Some(index) = self.indexes.get(&cache_key) {
+        if let Some(index) = self
+            .indexes
+            .get(collection)
+            .and_then(|by_path| by_path.get(path))
+        {
             return Rc::clone(index);
         }
-        let mut map: Index<'a> = HashMap::new();
+        let mut map: Index<'a> = HashMap::default();
         for item in Val::Node(self.root).field(collection).items() {
             self.steps += 1;
             let Val::Node(node) = item else { continue };
@@ -556,7 +565,10 @@ impl<'a> Evaluator<'a> {
             }
         }
         let map = Rc::new(map);
-        self.indexes.insert(cache_key, Rc::clone(&map));
+        self.indexes
+            .entry(collection.to_string())
+            .or_default()
+            .insert(path.to_vec(), Rc::clone(&map));
         map
     }
 
@@ -734,6 +746,35 @@ impl<'a> Evaluator<'a> {
         set(env, slot, saved);
         result
     }
+}
+
+/// The pointer of `target` found by descending from `root` through the children whose span
+/// holds the target's, or none when that path does not reach this very node.
+fn pointer_by_span(root: &Node, target: &Node) -> Option<String> {
+    let holds = |n: &Node| n.span.start <= target.span.start && target.span.end <= n.span.end;
+    let mut node = root;
+    let mut pointer = String::new();
+    // Bounded by the tree's depth; each step goes one level down.
+    while !std::ptr::eq(node, target) {
+        match &node.value {
+            Value::Object(entries) => {
+                // Keys in source order: the last one starting at or before the target.
+                let i = entries.partition_point(|e| e.value.span.start <= target.span.start);
+                let entry = entries.get(i.checked_sub(1)?).filter(|e| holds(&e.value))?;
+                pointer = push_pointer(&pointer, &entry.key);
+                node = &entry.value;
+            }
+            Value::Array(items) => {
+                let i = items.partition_point(|n| n.span.start <= target.span.start);
+                let i = i.checked_sub(1)?;
+                let item = items.get(i).filter(|n| holds(n))?;
+                pointer = format!("{pointer}/{i}");
+                node = item;
+            }
+            _ => return None,
+        }
+    }
+    Some(pointer)
 }
 
 fn set<'a>(env: &mut [Val<'a>], slot: u32, value: Val<'a>) {

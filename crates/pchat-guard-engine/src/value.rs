@@ -105,7 +105,11 @@ impl Node {
 
 /// Escapes one reference token of a JSON pointer (`~` as `~0`, `/` as `~1`).
 pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1")
+    } else {
+        token.to_string()
+    }
 }
 
 /// Unescapes one reference token of a JSON pointer.
@@ -115,5 +119,13 @@ pub fn unescape_token(token: &str) -> String {
 
 /// Appends a token to a pointer.
 pub fn push_pointer(pointer: &str, token: &str) -> String {
-    format!("{pointer}/{}", escape_token(token))
+    let mut out = String::with_capacity(pointer.len() + 1 + token.len());
+    out.push_str(pointer);
+    out.push('/');
+    if token.contains(['~', '/']) {
+        out.push_str(&escape_token(token));
+    } else {
+        out.push_str(token);
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! Manifest parse and check: any bytes, read as JSON and as YAML, checked with the schema and
-//! every shipped rule, then drawn. Nothing may panic; every report must be sound.
+//! every shipped rule, then drawn. Nothing may panic; every report must be sound; the fast JSON
+//! path and the reference JSON parser must give the same answer.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +12,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (checker, pack) = checker();
+    let limits = pchat_guard_engine::Limits::default();
+    assert_eq!(
+        pchat_guard_engine::parse::parse_json(text, &limits),
+        pchat_guard_engine::parse::parse_json_reference(text, &limits),
+        "the fast JSON path and the reference disagree"
+    );
     for format in FORMATS {
         let request = CheckRequest {
             source: text.to_string(),

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod describe;
 pub mod diagram;
 pub mod eval;
+mod fast_json;
 pub mod image;
 pub mod ir;
 pub mod parse;

@@ -117,7 +117,22 @@ fn alias_error(span: Span) -> InputError {
 const BOM: &str = "\u{feff}";
 
 /// Parses strict JSON (RFC 8259): no comments, no trailing commas.
+///
+/// The fast path ([`crate::fast_json`]) reads plain valid JSON in one pass; whatever it
+/// declines goes to [`parse_json_reference`], which gives the located error (or, should the
+/// fast path ever decline valid JSON, the same tree).
 pub fn parse_json(text: &str, limits: &Limits) -> Result<Node, InputError> {
+    let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let body = text.get(base..).unwrap_or("");
+    match crate::fast_json::parse(body, base, limits) {
+        Some(node) => Ok(node),
+        None => parse_json_reference(text, limits),
+    }
+}
+
+/// Parses strict JSON through jsonc-parser's syntax tree: the reference the fast path is
+/// tested against, and the one that says where and why a text is not JSON.
+pub fn parse_json_reference(text: &str, limits: &Limits) -> Result<Node, InputError> {
     let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
     let body = text.get(base..).unwrap_or("");
     check_json_depth(body, base, limits)?;
@@ -520,6 +535,228 @@ fn is_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast JSON path and the reference agree: the same tree, or the fast path declines
+    /// and the answer is the reference's (its error included).
+    /// Returns whether the reference read the text and whether the fast path did.
+    fn agree(text: &str, limits: &Limits) -> (bool, bool) {
+        let reference = parse_json_reference(text, limits);
+        let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
+        let body = text.get(base..).unwrap_or("");
+        let fast = crate::fast_json::parse(body, base, limits);
+        if let Some(fast) = &fast {
+            assert_eq!(Ok(fast), reference.as_ref(), "fast path on {text:?}");
+        }
+        assert_eq!(parse_json(text, limits), reference, "{text:?}");
+        (reference.is_ok(), fast.is_some())
+    }
+
+    #[test]
+    fn the_fast_json_path_agrees_with_the_reference_on_edge_cases() {
+        let cases = [
+            "{}",
+            "[]",
+            " {\"a\" : [ 1 , -0, 0.5, 1e3, 1E+2, -1.25e-7, 12345678901234567890 ] } ",
+            "\u{feff}{\"bom\": true}",
+            "{\"a\":1,\"a\":2}",
+            r#"{"s":"\"\\\/\b\f\n\r\t"}"#,
+            r#"{"u":"\u00e9\u20ac\ud83d\ude00"}"#,
+            r#"{"lone":"\ud800"}"#,
+            r#"{"low":"\udc00"}"#,
+            r#"{"bad":"\x"}"#,
+            "{\"ctl\":\"a\u{1}b\"}",
+            "{\"tab\":\"a\tb\"}",
+            r#"{"é€😀":"ü"}"#,
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "+1",
+            "1e",
+            "1e+",
+            "0x10",
+            "1.5.2",
+            "1e400",
+            "-1e400",
+            "NaN",
+            "Infinity",
+            "true",
+            "false",
+            "null",
+            "nullx",
+            "tru",
+            "[1,]",
+            "{\"a\":1,}",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{a:1}",
+            "{'a':1}",
+            "[1]x",
+            "[1] [2]",
+            "",
+            "   ",
+            "\u{a0}[]",
+            "[\u{c}]",
+            "// c\n{}",
+            "/* c */{}",
+            "\"str\"",
+            "[[[]]]",
+            "{\"a\":{\"b\":{\"c\":[null]}}}",
+            "[\"unterminated",
+            "{\"a\":",
+            "[1,2",
+            "\r\n{\r\n\"a\"\t:\t1\r\n}\r\n",
+        ];
+        let mut fast_reads = 0;
+        for text in cases {
+            fast_reads += usize::from(agree(text, &Limits::default()).1);
+        }
+        assert!(
+            fast_reads >= 12,
+            "the fast path read {fast_reads} of the valid cases"
+        );
+        // Depth and node limits, at and past the line.
+        let tight = Limits {
+            max_depth: 3,
+            max_nodes: 5,
+            ..Limits::default()
+        };
+        for text in [
+            "[[[1]]]",
+            "[[[[1]]]]",
+            "[1,2,3,4]",
+            "[1,2,3,4,5]",
+            "{\"a\":{\"b\":[1]}}",
+        ] {
+            agree(text, &tight);
+        }
+        agree(
+            &"[".repeat(300),
+            &Limits {
+                max_depth: 1000,
+                ..Limits::default()
+            },
+        );
+    }
+
+    #[test]
+    fn the_fast_json_path_agrees_with_the_reference_on_every_shipped_json_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut pending = vec![
+            root.join("examples"),
+            root.join("tests"),
+            root.join("schemas"),
+            root.join("crates/pchat-guard/tests"),
+        ];
+        let mut seen = 0;
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.extension().is_some_and(|e| e == "json")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    let (read, fast) = agree(&text, &Limits::default());
+                    // Valid JSON takes the fast path: the reference is for errors, and for
+                    // the control characters it lets through in strings (the fast path
+                    // declines them; `bad-input/nul-bytes.json`).
+                    let controls = text.bytes().any(|b| b < 0x20 && !b" \t\n\r".contains(&b));
+                    assert_eq!(fast, read && !controls, "{}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20, "only {seen} JSON files found");
+    }
+
+    #[test]
+    fn the_fast_json_path_agrees_with_the_reference_on_generated_documents() {
+        // A fixed-seed generator of JSON-ish texts: valid documents in varied layouts, and the
+        // same with one byte changed, so that both paths and their errors are compared.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        fn generate(next: &mut impl FnMut(u64) -> u64, depth: u32, out: &mut String) {
+            let space = |next: &mut dyn FnMut(u64) -> u64, out: &mut String| {
+                for _ in 0..next(3) {
+                    out.push([' ', '\n', '\t', '\r'][next(4) as usize]);
+                }
+            };
+            let pick = if depth > 4 { next(5) } else { next(7) };
+            match pick {
+                0 => out.push_str(["true", "false", "null"][next(3) as usize]),
+                1 => out.push_str(
+                    ["0", "-7", "3.25", "1e9", "-0.5E-3", "18446744073709551616"][next(6) as usize],
+                ),
+                2..=4 => {
+                    out.push('"');
+                    for _ in 0..next(6) {
+                        out.push_str(
+                            [
+                                "a",
+                                "é",
+                                "\\n",
+                                "\\u0041",
+                                "\\\"",
+                                "😀",
+                                "\\ud83d\\ude00",
+                                " ",
+                            ][next(8) as usize],
+                        );
+                    }
+                    out.push('"');
+                }
+                5 => {
+                    out.push('[');
+                    for i in 0..next(4) {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        space(next, out);
+                        generate(next, depth + 1, out);
+                        space(next, out);
+                    }
+                    out.push(']');
+                }
+                _ => {
+                    out.push('{');
+                    for i in 0..next(4) {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        space(next, out);
+                        out.push_str(["\"id\"", "\"a/b\"", "\"~x\"", "\"k\""][next(4) as usize]);
+                        space(next, out);
+                        out.push(':');
+                        generate(next, depth + 1, out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        let mut fast_reads = 0;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            generate(&mut next, 0, &mut text);
+            let (read, fast) = agree(&text, &Limits::default());
+            assert!(read && fast, "a generated document is valid JSON: {text:?}");
+            fast_reads += 1;
+            let mut bytes = text.into_bytes();
+            let at = next(bytes.len() as u64) as usize;
+            if let Some(b) = bytes.get_mut(at) {
+                *b = b"{}[],:\"\\ 0e.-x"[next(14) as usize];
+            }
+            if let Ok(changed) = String::from_utf8(bytes) {
+                agree(&changed, &Limits::default());
+            }
+        }
+        assert_eq!(fast_reads, 3000);
+    }
 
     #[test]
     fn yaml_scalars_follow_the_core_schema() {

@@ -1,0 +1,295 @@
+//! A fast path for strict JSON: text straight to a [`Node`] tree with spans, in one pass.
+//!
+//! It reads only the plain, valid JSON that nearly every manifest is, and declines everything
+//! else (`None`): a syntax error, a control character or lone surrogate in a string, a number
+//! out of range, nesting past the depth limit, more values than the node budget, an empty text.
+//! [`crate::parse::parse_json`] then runs the reference parser (jsonc-parser), which gives the
+//! same tree for what this path reads and the located error for what it declines. So this path
+//! decides nothing on its own: it must give exactly the reference's tree or nothing, which the
+//! differential tests in `parse.rs` and the `manifest` fuzz target check.
+//!
+//! Going through jsonc-parser's AST and converting it cost about a third of a one-pool check;
+//! this path reads the bytes once and allocates only the tree.
+
+use crate::parse::Limits;
+use crate::source::Span;
+use crate::value::{Entry, Node, Value};
+
+/// Parses `body` (the text after any byte order mark, which starts at `base` in the file), or
+/// declines.
+pub fn parse(body: &str, base: usize, limits: &Limits) -> Option<Node> {
+    let mut reader = Reader {
+        text: body,
+        bytes: body.as_bytes(),
+        at: 0,
+        base,
+        budget: limits.max_nodes,
+        max_depth: limits.max_depth.min(MAX_RECURSION),
+    };
+    reader.skip_whitespace();
+    let node = reader.value(0)?;
+    reader.skip_whitespace();
+    (reader.at == reader.bytes.len()).then_some(node)
+}
+
+/// The deepest nesting this path reads (it recurses); deeper documents, when a request raises
+/// the depth limit that far, go to the reference parser.
+const MAX_RECURSION: usize = 256;
+
+struct Reader<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    at: usize,
+    base: usize,
+    budget: usize,
+    max_depth: usize,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn span(&self, start: usize) -> Span {
+        Span::new(self.base + start, self.base + self.at)
+    }
+
+    /// One value at nesting `depth` (the number of arrays and objects around it).
+    fn value(&mut self, depth: usize) -> Option<Node> {
+        let start = self.at;
+        let value = match self.peek()? {
+            b'{' => self.object(depth + 1)?,
+            b'[' => self.array(depth + 1)?,
+            b'"' => Value::String(self.string()?),
+            b't' => self.word(b"true", Value::Bool(true))?,
+            b'f' => self.word(b"false", Value::Bool(false))?,
+            b'n' => self.word(b"null", Value::Null)?,
+            b'-' | b'0'..=b'9' => Value::Number(self.number()?),
+            _ => return None,
+        };
+        // The reference counts a value once its children are read; so does this path.
+        self.budget = self.budget.checked_sub(1)?;
+        Some(Node {
+            value,
+            span: self.span(start),
+        })
+    }
+
+    fn word(&mut self, word: &[u8], value: Value) -> Option<Value> {
+        let end = self.at + word.len();
+        if self.bytes.get(self.at..end)? != word {
+            return None;
+        }
+        self.at = end;
+        // `nullx` is one bad word, not `null` and garbage.
+        match self.peek() {
+            Some(b) if b.is_ascii_alphanumeric() || b == b'_' => None,
+            _ => Some(value),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<Value> {
+        if depth > self.max_depth {
+            return None;
+        }
+        self.at += 1;
+        let mut entries = Vec::new();
+        self.skip_whitespace();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(Value::Object(entries));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key_start = self.at;
+            let key = self.string()?;
+            let key_span = self.span(key_start);
+            self.skip_whitespace();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.at += 1;
+            self.skip_whitespace();
+            let value = self.value(depth)?;
+            entries.push(Entry {
+                key,
+                key_span,
+                value,
+            });
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(Value::Object(entries));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<Value> {
+        if depth > self.max_depth {
+            return None;
+        }
+        self.at += 1;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(Value::Array(items));
+        }
+        loop {
+            self.skip_whitespace();
+            items.push(self.value(depth)?);
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(Value::Array(items));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string, the opening quote at `at`; declines control characters, unknown escapes and
+    /// lone surrogates.
+    fn string(&mut self) -> Option<String> {
+        self.at += 1;
+        let run_start = self.at;
+        // The common case: no escape, so the text between the quotes is the string.
+        while let Some(b) = self.peek() {
+            match b {
+                b'"' => {
+                    // Quotes and backslashes are ASCII, so these slices fall on char boundaries.
+                    let text = self.text.get(run_start..self.at)?;
+                    self.at += 1;
+                    return Some(text.to_string());
+                }
+                b'\\' => break,
+                0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        let mut out = self.text.get(run_start..self.at)?.to_string();
+        loop {
+            let run = self.at;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.at += 1;
+            }
+            out.push_str(self.text.get(run..self.at)?);
+            match self.peek()? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    self.at += 1;
+                    let escaped = self.peek()?;
+                    self.at += 1;
+                    match escaped {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => out.push(self.unicode_escape()?),
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The character of a `\u` escape (after the `u`), a surrogate pair read whole.
+    fn unicode_escape(&mut self) -> Option<char> {
+        let first = self.hex4()?;
+        match first {
+            0xD800..=0xDBFF => {
+                if self.bytes.get(self.at..self.at + 2)? != b"\\u" {
+                    return None;
+                }
+                self.at += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return None;
+                }
+                char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+            }
+            0xDC00..=0xDFFF => None,
+            _ => char::from_u32(first),
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.text.get(self.at..self.at + 4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.at += 4;
+        u32::from_str_radix(digits, 16).ok()
+    }
+
+    /// A number as RFC 8259 writes it (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+    fn number(&mut self) -> Option<serde_json::Number> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        }
+        // `01`, `1.5.2`, `1x` are one bad token to the reference; decline them.
+        match self.peek() {
+            Some(b) if b.is_ascii_alphanumeric() || b == b'.' || b == b'_' => return None,
+            _ => {}
+        }
+        self.text
+            .get(start..self.at)?
+            .parse::<serde_json::Number>()
+            .ok()
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+    }
+}

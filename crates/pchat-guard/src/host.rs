@@ -178,10 +178,11 @@ impl Host {
 /// Loads the precompiled module from the cache, or compiles it and stores it there. A
 /// precompiled file is only as safe as the file: it is used only from a directory this user owns
 /// that no one else may write, and only when its checksum matches the one written beside it
-/// (a damaged or swapped file is compiled again). The checksum is XXH3-128, not SHA-256: it
-/// guards against damage and swaps, not against this user (who could replace the binary as
-/// well), and SHA-256 of the 11 MB file took longer than the whole check. Returns the module and, when the directory was
-/// refused, why.
+/// (a damaged or swapped file is compiled again; see [`cache_file_is_intact`] for when a file
+/// already verified is not checksummed again). The checksum is XXH3-128, not SHA-256: it guards
+/// against damage and swaps, not against this user (who could replace the binary as well), and
+/// SHA-256 of the 11 MB file took longer than the whole check. Returns the module and, when the
+/// directory was refused, why.
 fn load(
     engine: &Engine,
     bytes: &[u8],
@@ -200,15 +201,16 @@ fn load(
     }
     let path = dir.join(cache_file_name(engine, bytes));
     let digest_path = path.with_extension("cwasm.xxh3");
-    if let Ok(expected) = std::fs::read_to_string(&digest_path)
-        && mapped_checksum(&path).is_some_and(|sum| sum == expected.trim())
+    if let Ok(sidecar) = std::fs::read_to_string(&digest_path)
+        && cache_file_is_intact(&path, &digest_path, &sidecar)
     {
         // SAFETY: the file is one this host wrote with `Module::serialize` for the same engine
         // settings (the name carries the module digest, the wasmtime version and the engine's
-        // compatibility hash), unchanged since (its checksum matches), in a directory only this
-        // user can write; wasmtime also checks the header and refuses a foreign file. It is
-        // mapped, not read: only the pages the check runs are loaded (reading and copying the
-        // 11 MB file cost more page faults than the whole check).
+        // compatibility hash), unchanged since (its checksum matches, or it is the very file
+        // whose checksum matched before), in a directory only this user can write; wasmtime
+        // also checks the header and refuses a foreign file. It is mapped, not read: only the
+        // pages the check runs are loaded (reading and copying the 11 MB file cost more page
+        // faults than the whole check).
         if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
             return Ok((module, None));
         }
@@ -222,6 +224,70 @@ fn load(
         });
     }
     Ok((module, None))
+}
+
+/// Whether the precompiled file at `path` is the one its sidecar describes.
+///
+/// The sidecar's first line is the file's checksum. Checksumming the 11 MB file took about a
+/// quarter of a whole one-manifest run, so once a file has been verified, its identity (device,
+/// inode, size, modification and change times) is added as a second line, and a file with that
+/// same identity is not checksummed again: any write to the file or swap of it changes its
+/// change time or inode, which no program can set back. As git does for its index, a file
+/// changed within the last second is not given an identity yet: a change in the same clock tick
+/// as the verification would otherwise go unseen.
+fn cache_file_is_intact(path: &Path, digest_path: &Path, sidecar: &str) -> bool {
+    let mut lines = sidecar.lines();
+    let expected = lines.next().unwrap_or_default().trim();
+    let verified = lines.next().and_then(|l| l.strip_prefix("verified "));
+    let identity = file_identity(path);
+    if let (Some(verified), Some((identity, _))) = (verified, &identity)
+        && verified == identity
+    {
+        return true;
+    }
+    if !mapped_checksum(path).is_some_and(|sum| sum == expected) {
+        return false;
+    }
+    if let Some((identity, true)) = identity {
+        // Best effort: a sidecar that cannot be updated costs the next run a checksum.
+        let dir = digest_path.parent().unwrap_or(Path::new("."));
+        let _ = write_atomically(
+            dir,
+            digest_path,
+            format!("{expected}\nverified {identity}\n").as_bytes(),
+        );
+    }
+    true
+}
+
+/// A file's identity as the sidecar records it, and whether the file has been left alone for
+/// more than a second (only then may the identity stand in for a checksum).
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<(String, bool)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let settled = i64::try_from(now).is_ok_and(|now| meta.ctime() < now - 1);
+    let identity = format!(
+        "{} {} {} {}.{:09} {}.{:09}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    );
+    Some((identity, settled))
+}
+
+/// Other systems: no change time to rely on, so the file is checksummed on every load.
+#[cfg(not(unix))]
+fn file_identity(_path: &Path) -> Option<(String, bool)> {
+    None
 }
 
 /// The checksum of the file at `path`, read through a read-only mapping (no copy).
@@ -299,7 +365,8 @@ pub fn wasmtime_version() -> &'static str {
 /// only: a reader sees the old file or the new one, never half of one.
 fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let temp = dir.join(format!(".{}.tmp", std::process::id()));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -107,6 +107,49 @@ fn the_cache_is_private_and_its_files_are_checked_before_use() {
 }
 
 #[test]
+fn a_verified_file_is_known_by_its_identity_and_a_changed_one_is_checksummed_again() {
+    let cache = fresh("cache-identity").join("cache");
+    let (code, _, stderr) = check_with_cache(&cache);
+    assert_eq!(code, 0, "{stderr}");
+    let (cwasm, digest) = cached_files(&cache);
+    let good = std::fs::read(&cwasm).unwrap_or_default();
+    let checksum = pchat_guard::host::cache_checksum(&good);
+    // Just written: checksum only (a file changed in the last second gets no identity).
+    assert_eq!(
+        std::fs::read_to_string(&digest).unwrap_or_default(),
+        checksum
+    );
+
+    // Verified again once it has settled: the sidecar records the file's identity.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, _, stderr) = check_with_cache(&cache);
+    assert_eq!(code, 0, "{stderr}");
+    let sidecar = std::fs::read_to_string(&digest).unwrap_or_default();
+    let mut lines = sidecar.lines();
+    assert_eq!(lines.next(), Some(checksum.as_str()), "{sidecar}");
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("verified ")),
+        "{sidecar}"
+    );
+
+    // A byte flipped in place (same size, same inode) changes the file's change time, so the
+    // recorded identity no longer vouches for it: it is checksummed, refused and compiled again.
+    let mut damaged = good.clone();
+    if let Some(b) = damaged.get_mut(good.len() / 2) {
+        *b ^= 0xff;
+    }
+    std::fs::write(&cwasm, &damaged).unwrap_or_default();
+    let (code, stdout, stderr) = check_with_cache(&cache);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("no findings"));
+    assert_eq!(std::fs::read(&cwasm).unwrap_or_default(), good, "rewritten");
+    assert_eq!(
+        std::fs::read_to_string(&digest).unwrap_or_default(),
+        checksum
+    );
+}
+
+#[test]
 fn a_cache_others_may_write_is_not_used() {
     let cache = fresh("cache-shared").join("cache");
     std::fs::create_dir_all(&cache).unwrap_or_default();

@@ -37,10 +37,11 @@ pub enum Val<'a> {
     List(Rc<Vec<Val<'a>>>),
 }
 
-/// A key of an index: the scalar values a join can match on.
+/// A key of an index: the scalar values a join can match on. Strings of the manifest and of the
+/// rules are borrowed; only computed ones are copied.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Str(String),
+enum Key<'a> {
+    Str(Cow<'a, str>),
     Int(i64),
     Bool(bool),
 }
@@ -118,9 +119,17 @@ impl<'a> Val<'a> {
         }
     }
 
-    fn key(&self) -> Option<Key> {
-        if let Some(s) = self.as_str() {
-            Some(Key::Str(s.to_string()))
+    fn key(&self) -> Option<Key<'a>> {
+        if let Val::Str(Cow::Borrowed(s), _) = self {
+            Some(Key::Str(Cow::Borrowed(s)))
+        } else if let Val::Node(Node {
+            value: Value::String(s),
+            ..
+        }) = self
+        {
+            Some(Key::Str(Cow::Borrowed(s)))
+        } else if let Some(s) = self.as_str() {
+            Some(Key::Str(Cow::Owned(s.to_string())))
         } else if let Some(i) = self.as_int() {
             Some(Key::Int(i))
         } else {
@@ -249,7 +258,7 @@ impl RuleCoverage {
 }
 
 /// The items of a collection grouped by the value at a field path.
-type Index<'a> = HashMap<Key, Vec<&'a Node>>;
+type Index<'a> = HashMap<Key<'a>, Vec<&'a Node>>;
 
 /// Runs rules over one manifest.
 pub struct Evaluator<'a> {
@@ -288,7 +297,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Runs every rule of a bundle; returns the findings.
-    pub fn run(&mut self, bundle: &Bundle, index: &LineIndex<'_>) -> Vec<Finding> {
+    pub fn run(&mut self, bundle: &'a Bundle, index: &LineIndex<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for rule in &bundle.rules {
             self.coverage
@@ -312,7 +321,7 @@ impl<'a> Evaluator<'a> {
 
     fn clauses(
         &mut self,
-        rule: &Rule,
+        rule: &'a Rule,
         i: usize,
         env: &mut Vec<Val<'a>>,
         subject: Option<&'a Node>,
@@ -394,7 +403,7 @@ impl<'a> Evaluator<'a> {
     /// The findings of every `report` clause for one binding of the body.
     fn reports(
         &mut self,
-        rule: &Rule,
+        rule: &'a Rule,
         env: &mut [Val<'a>],
         subject: Option<&'a Node>,
         index: &LineIndex<'_>,
@@ -410,17 +419,29 @@ impl<'a> Evaluator<'a> {
                 nth += 1;
                 nth - 1
             });
-            let items = match &report.each {
+            // One round per item of `each`, or one round without an item (no allocation).
+            let (each_slot, items) = match &report.each {
                 Some((slot, source)) => {
                     let items = self.eval(source, env).items();
                     if self.take_dangling() {
                         continue;
                     }
-                    items.into_iter().map(|item| Some((*slot, item))).collect()
+                    (Some(*slot), items)
                 }
-                None => vec![None],
+                None => (None, Vec::new()),
             };
-            for item in items {
+            let mut items = items.into_iter();
+            let mut rounds = 0usize;
+            loop {
+                let item = match each_slot {
+                    Some(slot) => match items.next() {
+                        Some(value) => Some((slot, value)),
+                        None => break,
+                    },
+                    None if rounds == 0 => None,
+                    None => break,
+                };
+                rounds += 1;
                 let mut item_subject = subject;
                 if let Some((slot, value)) = item {
                     item_subject = value.origin().or(subject);
@@ -446,8 +467,8 @@ impl<'a> Evaluator<'a> {
 
     fn finding(
         &mut self,
-        rule: &Rule,
-        report: &Report,
+        rule: &'a Rule,
+        report: &'a Report,
         env: &mut [Val<'a>],
         subject: Option<&'a Node>,
         index: &LineIndex<'_>,
@@ -470,7 +491,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn template(&mut self, template: &Template, env: &mut [Val<'a>]) -> String {
+    fn template(&mut self, template: &'a Template, env: &mut [Val<'a>]) -> String {
         let mut text = String::new();
         for part in &template.parts {
             match part {
@@ -573,13 +594,13 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates an expression.
-    pub fn eval(&mut self, expr: &Expr, env: &mut [Val<'a>]) -> Val<'a> {
+    pub fn eval(&mut self, expr: &'a Expr, env: &mut [Val<'a>]) -> Val<'a> {
         self.steps += 1;
         match expr {
             Expr::Lit(Lit::None) => Val::None,
             Expr::Lit(Lit::Bool(b)) => Val::Bool(*b),
             Expr::Lit(Lit::Int(i)) => Val::Int(*i),
-            Expr::Lit(Lit::Str(s)) => Val::Str(Cow::Owned(s.clone()), None),
+            Expr::Lit(Lit::Str(s)) => Val::Str(Cow::Borrowed(s), None),
             Expr::Var(slot) => {
                 if self.tainted.contains(slot) {
                     self.dangling = true;
@@ -634,7 +655,14 @@ impl<'a> Evaluator<'a> {
             }
             Expr::In(item, list) => {
                 let (item, list) = (self.eval(item, env), self.eval(list, env));
-                Val::Bool(list.items().iter().any(|x| equal(&item, x)))
+                Val::Bool(match &list {
+                    Val::List(items) => items.iter().any(|x| equal(&item, x)),
+                    Val::Node(Node {
+                        value: Value::Array(items),
+                        ..
+                    }) => items.iter().any(|x| equal(&item, &Val::Node(x))),
+                    _ => false,
+                })
             }
             Expr::Format(template) => Val::Str(Cow::Owned(self.template(template, env)), None),
             Expr::If(condition, then, otherwise) => {
@@ -708,7 +736,7 @@ impl<'a> Evaluator<'a> {
         kind: QuantKind,
         slot: u32,
         items: Vec<Val<'a>>,
-        body: &Expr,
+        body: &'a Expr,
         env: &mut [Val<'a>],
     ) -> Val<'a> {
         let saved = env.get(slot as usize).cloned().unwrap_or(Val::None);
@@ -943,14 +971,17 @@ mod tests {
         let mut evaluator = Evaluator::new(&root);
         let with_int = Expr::Arith(ArithOp::Add, field("i"), lit(1));
         assert_eq!(evaluator.eval(&with_int, &mut []).as_int(), Some(3));
-        for operand in [
+        let exprs: Vec<Expr> = [
             field("f"),
             field("missing"),
             Box::new(Expr::Lit(Lit::Str("1".into()))),
             Box::new(Expr::Lit(Lit::None)),
-        ] {
-            let expr = Expr::Arith(ArithOp::Add, operand, lit(1));
-            assert!(matches!(evaluator.eval(&expr, &mut []), Val::None));
+        ]
+        .into_iter()
+        .map(|operand| Expr::Arith(ArithOp::Add, operand, lit(1)))
+        .collect();
+        for expr in &exprs {
+            assert!(matches!(evaluator.eval(expr, &mut []), Val::None));
         }
     }
 }

@@ -245,7 +245,7 @@ fn cache_file_is_intact(path: &Path, digest_path: &Path, sidecar: &str) -> bool 
     {
         return true;
     }
-    if !mapped_checksum(path).is_some_and(|sum| sum == expected) {
+    if mapped_checksum(path).is_none_or(|sum| sum != expected) {
         return false;
     }
     if let Some((identity, true)) = identity {

@@ -40,6 +40,21 @@ fn cached_files(cache: &Path) -> (PathBuf, PathBuf) {
     (find(".cwasm"), find(".cwasm.xxh3"))
 }
 
+/// Flips the middle byte of the precompiled file in place, checks, and asserts the run still
+/// succeeds and the file was compiled and written again; returns the damaged bytes.
+fn flip_a_byte_and_check(cache: &Path, cwasm: &Path, good: &[u8]) -> Vec<u8> {
+    let mut damaged = good.to_vec();
+    if let Some(b) = damaged.get_mut(good.len() / 2) {
+        *b ^= 0xff;
+    }
+    std::fs::write(cwasm, &damaged).unwrap_or_default();
+    let (code, stdout, stderr) = check_with_cache(cache);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("no findings"));
+    assert_eq!(std::fs::read(cwasm).unwrap_or_default(), good, "rewritten");
+    damaged
+}
+
 fn fresh(name: &str) -> PathBuf {
     let dir = scratch(name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -78,15 +93,7 @@ fn the_cache_is_private_and_its_files_are_checked_before_use() {
     );
 
     // A damaged file (a byte flipped in the middle) is compiled again, not run.
-    let mut damaged = good.clone();
-    if let Some(b) = damaged.get_mut(good.len() / 2) {
-        *b ^= 0xff;
-    }
-    std::fs::write(&cwasm, &damaged).unwrap_or_default();
-    let (code, stdout, stderr) = check_with_cache(&cache);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("no findings"));
-    assert_eq!(std::fs::read(&cwasm).unwrap_or_default(), good, "rewritten");
+    let damaged = flip_a_byte_and_check(&cache, &cwasm, &good);
 
     // A swapped file (another module's precompiled code, with its digest file left as it was)
     // is compiled again too.
@@ -134,15 +141,7 @@ fn a_verified_file_is_known_by_its_identity_and_a_changed_one_is_checksummed_aga
 
     // A byte flipped in place (same size, same inode) changes the file's change time, so the
     // recorded identity no longer vouches for it: it is checksummed, refused and compiled again.
-    let mut damaged = good.clone();
-    if let Some(b) = damaged.get_mut(good.len() / 2) {
-        *b ^= 0xff;
-    }
-    std::fs::write(&cwasm, &damaged).unwrap_or_default();
-    let (code, stdout, stderr) = check_with_cache(&cache);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("no findings"));
-    assert_eq!(std::fs::read(&cwasm).unwrap_or_default(), good, "rewritten");
+    flip_a_byte_and_check(&cache, &cwasm, &good);
     assert_eq!(
         std::fs::read_to_string(&digest).unwrap_or_default(),
         checksum

@@ -185,6 +185,14 @@ pub fn check_json(request: &[u8]) -> String {
     }
 }
 
+/// Answers a check request whose manifest text comes apart from the JSON (`pcg_check_text`).
+pub fn check_text_json(request: &[u8], text: &[u8]) -> String {
+    match checker() {
+        Ok(c) => with_loaded(|loaded| c.handle_text_with(request, text, loaded.or(c.bundle()))),
+        Err(e) => error_response(e),
+    }
+}
+
 /// Checks one manifest and draws it with its findings: a JSON diagram request in, a JSON
 /// response (the report and the SVG, or why it was not drawn) out.
 pub fn diagram_json(request: &[u8]) -> String {
@@ -376,6 +384,23 @@ mod raw {
         // SAFETY: the caller guarantees the range is valid for reads.
         let request = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
         leak(super::check_json(request))
+    }
+
+    /// Checks the manifest text in `text..text+text_len` with the JSON request (without
+    /// `source`) in `ptr..ptr+len`; returns the packed response.
+    ///
+    /// # Safety
+    /// Both ranges must be readable memory of this module (normally from `pcg_alloc`).
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn pcg_check_text(ptr: u32, len: u32, text: u32, text_len: u32) -> u64 {
+        // SAFETY: the caller guarantees both ranges are valid for reads.
+        let (request, text) = unsafe {
+            (
+                core::slice::from_raw_parts(ptr as *const u8, len as usize),
+                core::slice::from_raw_parts(text as *const u8, text_len as usize),
+            )
+        };
+        leak(super::check_text_json(request, text))
     }
 
     /// Checks and draws the manifest of the JSON diagram request in `ptr..ptr+len`; returns the

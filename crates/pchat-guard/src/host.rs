@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use wasmtime::{Config, Engine, Instance, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 use pchat_guard_engine::describe::Description;
-use pchat_guard_engine::{DiagramRequest, DiagramResponse};
+use pchat_guard_engine::{CheckRequest, DiagramRequest, DiagramResponse};
 
 use crate::module::{ABI_VERSION, digest};
 
@@ -156,6 +156,16 @@ impl Host {
             check: instance
                 .get_typed_func(&mut store, "pcg_check")
                 .map_err(|e| bad("pcg_check", e))?,
+            // Optional: a module without it gets the text inside the JSON request. One that has
+            // it with another type is refused like any wrong export.
+            check_text: match instance.get_export(&mut store, "pcg_check_text") {
+                None => None,
+                Some(_) => Some(
+                    instance
+                        .get_typed_func(&mut store, "pcg_check_text")
+                        .map_err(|e| bad("pcg_check_text", e))?,
+                ),
+            },
             diagram: instance
                 .get_typed_func(&mut store, "pcg_diagram")
                 .map_err(|e| bad("pcg_diagram", e))?,
@@ -453,6 +463,7 @@ pub struct Session {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     check: TypedFunc<(u32, u32), u64>,
+    check_text: Option<TypedFunc<(u32, u32, u32, u32), u64>>,
     diagram: TypedFunc<(u32, u32), u64>,
     load_bundle: TypedFunc<(u32, u32), u64>,
     describe: TypedFunc<(), u64>,
@@ -473,6 +484,66 @@ impl Session {
     pub fn check(&mut self, request: &[u8]) -> Result<String, HostError> {
         let check = self.check.clone();
         self.call_with(check, "pcg_check", request)
+    }
+
+    /// Checks one manifest: the request's JSON and, apart from it, the manifest text when the
+    /// module exports `pcg_check_text` (the text is then neither escaped here nor unescaped in
+    /// the module); the whole request as JSON through `pcg_check` otherwise. Returns the JSON
+    /// response. The request's `source` is taken out while the other fields are encoded and put
+    /// back before this returns.
+    pub fn check_request(&mut self, request: &mut CheckRequest) -> Result<String, HostError> {
+        let text = std::mem::take(&mut request.source);
+        let answer = self.check_apart(request, &text);
+        request.source = text;
+        answer
+    }
+
+    /// [`Session::check_request`] with the text apart; `request.source` is empty.
+    fn check_apart(&mut self, request: &CheckRequest, text: &str) -> Result<String, HostError> {
+        let encode =
+            |e: serde_json::Error| HostError::Failure(format!("encoding the request: {e}"));
+        let mut fields = match serde_json::to_value(request).map_err(encode)? {
+            serde_json::Value::Object(fields) => fields,
+            _ => return Err(HostError::Failure("a request is not an object".to_string())),
+        };
+        let Some(check_text) = self.check_text.clone() else {
+            fields.insert("source".to_string(), serde_json::Value::from(text));
+            let json = serde_json::to_vec(&fields).map_err(encode)?;
+            return self.check(&json);
+        };
+        fields.remove("source");
+        let header = serde_json::to_vec(&fields).map_err(encode)?;
+        self.refuel()?;
+        let header_at = self.put(&header)?;
+        let text_at = self.put(text.as_bytes())?;
+        let packed = check_text
+            .call(
+                &mut self.store,
+                (header_at.0, header_at.1, text_at.0, text_at.1),
+            )
+            .map_err(|e| classify(e, "pcg_check_text", self.store.data().memory_hit))?;
+        for (ptr, len) in [header_at, text_at] {
+            self.free
+                .call(&mut self.store, (ptr, len))
+                .map_err(|e| classify(e, "pcg_free", self.store.data().memory_hit))?;
+        }
+        self.take_response(packed)
+    }
+
+    /// Copies `input` into a buffer of the module; returns its pointer and length.
+    fn put(&mut self, input: &[u8]) -> Result<(u32, u32), HostError> {
+        let len = u32::try_from(input.len()).map_err(|_| HostError::Limit {
+            limit: "memory limit",
+            detail: "the request is larger than 4 GiB".to_string(),
+        })?;
+        let ptr = self
+            .alloc
+            .call(&mut self.store, len)
+            .map_err(|e| classify(e, "pcg_alloc", self.store.data().memory_hit))?;
+        self.memory
+            .write(&mut self.store, ptr as usize, input)
+            .map_err(|e| HostError::Failure(format!("writing the request: {e}")))?;
+        Ok((ptr, len))
     }
 
     /// Sends a JSON diagram request; returns the module's answer: the report and the SVG, or why
@@ -535,17 +606,7 @@ impl Session {
         input: &[u8],
     ) -> Result<String, HostError> {
         self.refuel()?;
-        let len = u32::try_from(input.len()).map_err(|_| HostError::Limit {
-            limit: "memory limit",
-            detail: "the request is larger than 4 GiB".to_string(),
-        })?;
-        let ptr = self
-            .alloc
-            .call(&mut self.store, len)
-            .map_err(|e| classify(e, "pcg_alloc", self.store.data().memory_hit))?;
-        self.memory
-            .write(&mut self.store, ptr as usize, input)
-            .map_err(|e| HostError::Failure(format!("writing the request: {e}")))?;
+        let (ptr, len) = self.put(input)?;
         let packed = func
             .call(&mut self.store, (ptr, len))
             .map_err(|e| classify(e, name, self.store.data().memory_hit))?;

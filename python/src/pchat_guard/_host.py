@@ -314,6 +314,8 @@ class Checker:
         if input_format not in (None, "json", "yaml"):
             raise ValueError("input_format must be None, 'json' or 'yaml'")
         request: Dict[str, Any] = {"source": text, "path": filename}
+        # Hashed here (OpenSSL uses the processor's SHA instructions), not in the module.
+        request["source_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if input_format is not None:
             request["input_format"] = input_format
         request["today"] = _date_text(today)

@@ -270,8 +270,11 @@ pub fn run(args: CheckArgs) -> Outcome {
                 continue;
             }
         };
-        let request = CheckRequest {
+        // Hashed here, where the processor's SHA instructions are, not in the module.
+        let source_sha256 = Some(pchat_guard_engine::report::sha256_hex(text.as_bytes()));
+        let mut request = CheckRequest {
             source: text,
+            source_sha256,
             path: item.shown.clone(),
             input_format,
             limits,
@@ -284,13 +287,7 @@ pub fn run(args: CheckArgs) -> Outcome {
                 .flat_map(|w| w.for_file(&item.shown))
                 .collect(),
         };
-        let request_json = match serde_json::to_vec(&request) {
-            Ok(r) => r,
-            Err(e) => {
-                return out.internal(&HostError::Failure(format!("encoding the request: {e}")));
-            }
-        };
-        let response = match session.check(&request_json) {
+        let response = match session.check_request(&mut request) {
             Ok(r) => r,
             Err(e) => {
                 say!(out, "error: while checking `{}`: {e}", item.shown);

@@ -116,6 +116,7 @@ pub fn run(args: &TestArgs) -> Outcome {
         };
         let request = CheckRequest {
             source,
+            source_sha256: None,
             path: shown.clone(),
             input_format,
             limits: Limits::default(),

@@ -3,6 +3,8 @@
 use pchat_guard::host::{Host, HostError, HostOptions, REQUIRED_EXPORTS};
 use pchat_guard::module::MODULE;
 
+use pchat_guard_engine::CheckRequest;
+
 use crate::support::{cli, host, outcome, scratch, session};
 
 /// Imports and exports of a module, read with wasmparser (independent of wasmtime).
@@ -174,4 +176,164 @@ fn a_fresh_instance_starts_pre_initialised() {
         first < second * 2,
         "the first check used {first} fuel, the second {second}: the module is not pre-initialised"
     );
+}
+
+#[test]
+fn a_digest_from_the_host_is_reported_and_saves_the_module_hashing_the_text() {
+    // The report's `sha256` is the module's own hash of the text unless the host sends it as
+    // `source_sha256`; then the module reports that and does no hashing (fuel shows it).
+    let path = crate::support::root().join("examples/topologies/stretched-low-bandwidth.yaml");
+    let mut request = crate::support::request_for(&path);
+    let text = request.source.clone();
+    let own = pchat_guard_engine::report::sha256_hex(text.as_bytes());
+    let mut fresh = host().session().unwrap_or_else(|e| panic!("{e}"));
+    let answer = |session: &mut pchat_guard::host::Session, request: &[u8]| {
+        let response = session.check(request).unwrap_or_else(|e| panic!("{e}"));
+        let fuel = session.fuel_used();
+        (
+            serde_json::from_str::<serde_json::Value>(&response).unwrap_or_default(),
+            fuel,
+        )
+    };
+    let json = serde_json::to_vec(&request).unwrap_or_default();
+    answer(&mut fresh, &json);
+    let (hashed, hashing) = answer(&mut fresh, &json);
+    assert_eq!(hashed["report"]["sha256"].as_str(), Some(own.as_str()));
+
+    request.source_sha256 = Some(own.clone());
+    let (given, not_hashing) = answer(
+        &mut fresh,
+        &serde_json::to_vec(&request).unwrap_or_default(),
+    );
+    assert_eq!(given["report"]["sha256"], hashed["report"]["sha256"]);
+    assert_eq!(given["report"]["findings"], hashed["report"]["findings"]);
+    // SHA-256 costs some 40 instructions per byte in WebAssembly.
+    let saved = hashing.saturating_sub(not_hashing);
+    eprintln!("fuel: {hashing} hashing, {not_hashing} with the host's digest");
+    assert!(
+        saved > 20 * text.len() as u64,
+        "only {saved} fuel saved for {} bytes",
+        text.len()
+    );
+
+    // The module takes the host's word for it (the host also sends the text), but only in the
+    // form reports use.
+    for bad in [
+        "ABC",
+        &own.to_uppercase(),
+        &format!("{own}0"),
+        &"g".repeat(64),
+    ] {
+        let mut value = serde_json::to_value(&request).unwrap_or_default();
+        value["source_sha256"] = serde_json::Value::from(bad);
+        let (refused, _) = answer(&mut fresh, value.to_string().as_bytes());
+        assert_eq!(refused["status"], "error", "{bad}: {refused}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`source_sha256`")),
+            "{refused}"
+        );
+    }
+}
+
+#[test]
+fn the_text_apart_from_the_request_gives_the_same_reports_as_the_text_inside_it() {
+    // `pcg_check_text` (the CLI's way), `pcg_check` with the whole request as JSON, and a
+    // module without `pcg_check_text` (the host falls back to `pcg_check`) answer alike, for
+    // clean, failing, malformed, JSON and YAML manifests, with waivers and a date.
+    let mut files = crate::support::files_in("examples/topologies", &["yaml", "json"]);
+    files.extend(crate::support::files_in(
+        "tests/fixtures/manifests",
+        &["yaml", "yml", "json"],
+    ));
+    assert!(files.len() > 20, "{files:?}");
+    // The same module with the export renamed (same length, so the bytes stay valid).
+    let renamed = {
+        let (from, to) = (b"pcg_check_text".as_slice(), b"pcg_check_txt_".as_slice());
+        let mut bytes = MODULE.to_vec();
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap_or_else(|| panic!("the module has no `pcg_check_text`"));
+        bytes[at..at + to.len()].copy_from_slice(to);
+        bytes
+    };
+    let options = HostOptions {
+        cache_dir: None,
+        ..HostOptions::default()
+    };
+    let without = Host::new(&renamed, options).unwrap_or_else(|e| panic!("{e}"));
+    let (_, exports) = imports_and_exports(&renamed);
+    assert!(
+        !exports.iter().any(|e| e == "pcg_check_text"),
+        "{exports:?}"
+    );
+    let mut fallback = without.session().unwrap_or_else(|e| panic!("{e}"));
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue; // not UTF-8: the CLI reports it without the module
+        };
+        let mut request = CheckRequest {
+            source: text,
+            path: crate::support::relative(file),
+            today: pchat_guard_engine::waiver::Date::parse("2026-11-26").ok(),
+            ..CheckRequest::default()
+        };
+        let json = serde_json::to_vec(&request).unwrap_or_default();
+        let whole = session().check(&json).unwrap_or_else(|e| panic!("{e}"));
+        let apart = session()
+            .check_request(&mut request)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(apart, whole, "{}", file.display());
+        assert_eq!(
+            request.source.len(),
+            std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as usize
+        );
+        let fell_back = fallback
+            .check_request(&mut request)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fell_back, whole, "{}", file.display());
+    }
+}
+
+#[test]
+fn a_text_apart_is_refused_when_it_is_not_utf8_or_also_in_the_request() {
+    let checker = crate::support::checker();
+    let answer = |request: &str, text: &[u8]| {
+        serde_json::from_str::<serde_json::Value>(&checker.handle_text_with(
+            request.as_bytes(),
+            text,
+            checker.bundle(),
+        ))
+        .unwrap_or_default()
+    };
+    let ok = answer(r#"{"path": "t.json"}"#, b"{}");
+    assert_eq!(ok["status"], "ok", "{ok}");
+    assert_eq!(ok["report"]["path"], "t.json");
+    let twice = answer(r#"{"source": "{}"}"#, b"{}");
+    assert_eq!(twice["status"], "error");
+    assert!(
+        twice["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`source`")),
+        "{twice}"
+    );
+    let latin1 = answer("{}", b"{\"name\": \"S\xe9govie\"}");
+    assert_eq!(latin1["status"], "error");
+    assert!(
+        latin1["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not UTF-8") && m.contains("offset 11")),
+        "{latin1}"
+    );
+    let unknown = answer(r#"{"sauce": 1}"#, b"{}");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("sauce")),
+        "{unknown}"
+    );
+    let not_json = answer("[", b"{}");
+    assert_eq!(not_json["status"], "error", "{not_json}");
 }

@@ -81,6 +81,15 @@ fn modules_that_are_not_of_this_abi_are_refused() {
         Err(other) => panic!("wrong error for two memories: {other}"),
         Ok(_) => panic!("accepted a module with two memories"),
     }
+    // The optional export, when present, must have its type.
+    refused(
+        &module(
+            3,
+            "i64.const 0",
+            r#"(func (export "pcg_check_text") (param i32 i32) (result i64) i64.const 0)"#,
+        ),
+        "export `pcg_check_text`",
+    );
     refused(b"\0asm\x01\0\0\0\xff\xff", "");
     refused(b"not a module at all", "");
 }

@@ -25,6 +25,8 @@ pub fn parse(body: &str, base: usize, limits: &Limits) -> Option<Node> {
         base,
         budget: limits.max_nodes,
         max_depth: limits.max_depth.min(MAX_RECURSION),
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     reader.skip_whitespace();
     let node = reader.value(0)?;
@@ -43,6 +45,12 @@ struct Reader<'t> {
     base: usize,
     budget: usize,
     max_depth: usize,
+    /// The entries of the objects being read, innermost last: an object's entries are moved
+    /// out into a vector of their exact size when it closes, so a container costs one
+    /// allocation rather than one per doubling.
+    entries: Vec<Entry>,
+    /// The same for the items of arrays.
+    items: Vec<Node>,
 }
 
 impl Reader<'_> {
@@ -99,11 +107,11 @@ impl Reader<'_> {
             return None;
         }
         self.at += 1;
-        let mut entries = Vec::new();
+        let base = self.entries.len();
         self.skip_whitespace();
         if self.peek()? == b'}' {
             self.at += 1;
-            return Some(Value::Object(entries));
+            return Some(Value::Object(Vec::new()));
         }
         loop {
             self.skip_whitespace();
@@ -120,7 +128,7 @@ impl Reader<'_> {
             self.at += 1;
             self.skip_whitespace();
             let value = self.value(depth)?;
-            entries.push(Entry {
+            self.entries.push(Entry {
                 key,
                 key_span,
                 value,
@@ -130,7 +138,7 @@ impl Reader<'_> {
                 b',' => self.at += 1,
                 b'}' => {
                     self.at += 1;
-                    return Some(Value::Object(entries));
+                    return Some(Value::Object(self.entries.drain(base..).collect()));
                 }
                 _ => return None,
             }
@@ -142,21 +150,22 @@ impl Reader<'_> {
             return None;
         }
         self.at += 1;
-        let mut items = Vec::new();
+        let base = self.items.len();
         self.skip_whitespace();
         if self.peek()? == b']' {
             self.at += 1;
-            return Some(Value::Array(items));
+            return Some(Value::Array(Vec::new()));
         }
         loop {
             self.skip_whitespace();
-            items.push(self.value(depth)?);
+            let item = self.value(depth)?;
+            self.items.push(item);
             self.skip_whitespace();
             match self.peek()? {
                 b',' => self.at += 1,
                 b']' => {
                     self.at += 1;
-                    return Some(Value::Array(items));
+                    return Some(Value::Array(self.items.drain(base..).collect()));
                 }
                 _ => return None,
             }

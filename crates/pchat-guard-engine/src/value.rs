@@ -51,7 +51,7 @@ impl Node {
                 serde_json::Value::Array(items.iter().map(Node::to_json).collect())
             }
             Value::Object(entries) => {
-                let mut map = serde_json::Map::new();
+                let mut map = serde_json::Map::with_capacity(entries.len());
                 for entry in entries {
                     map.insert(entry.key.clone(), entry.value.to_json());
                 }

@@ -323,7 +323,17 @@ class Checker:
             request["waivers"] = list(waivers)
         if ignore_manifest_waivers:
             request["ignore_manifest_waivers"] = True
-        response = self.request(request)
+
+        def send(session: "_Session") -> Dict[str, Any]:
+            if "pcg_check_text" not in session.funcs:
+                payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
+                return _parse(session.call_with("pcg_check", payload), "pcg_check")
+            fields = {k: v for k, v in request.items() if k != "source"}
+            header = json.dumps(fields, ensure_ascii=False).encode("utf-8")
+            answer = session.call_text(header, text.encode("utf-8"))
+            return _parse(answer, "pcg_check_text")
+
+        response = self._with_session(send)
         status = response.get("status") if isinstance(response, dict) else None
         if status == "ok" and isinstance(response.get("report"), dict):
             return response["report"]
@@ -510,6 +520,11 @@ class _Session:
         exports = instance.exports(store)
         self.memory = exports["memory"]
         self.funcs = {name: exports[name] for name in REQUIRED_EXPORTS if name != "memory"}
+        # Optional (docs/abi.md): the manifest text in a buffer of its own, not escaped in JSON.
+        try:
+            self.funcs["pcg_check_text"] = exports["pcg_check_text"]
+        except KeyError:
+            pass
         version = self._invoke("pcg_abi_version")
         if version != ABI_VERSION:
             self.dead = True
@@ -557,6 +572,26 @@ class _Session:
             raise ModuleError(f"the module failed: writing the request: {e}") from None
         packed = self._invoke(name, ptr, length)
         self._invoke("pcg_free", ptr, length)
+        return self._take_response(packed)
+
+    def call_text(self, header: bytes, text: bytes) -> str:
+        """`pcg_check_text`: the request without `source` and the text, each in its buffer."""
+        self._refuel()
+        if max(len(header), len(text)) > _MASK32:
+            raise LimitError("memory limit", "the request is larger than 4 GiB")
+        buffers = []
+        for data in (header, text):
+            ptr = self._invoke("pcg_alloc", len(data)) & _MASK32
+            try:
+                self.memory.write(self.store, data, ptr)
+            except Exception as e:
+                self.dead = True
+                raise ModuleError(f"the module failed: writing the request: {e}") from None
+            buffers.append((ptr, len(data)))
+        (ptr, length), (text_ptr, text_length) = buffers
+        packed = self._invoke("pcg_check_text", ptr, length, text_ptr, text_length)
+        for ptr, length in buffers:
+            self._invoke("pcg_free", ptr, length)
         return self._take_response(packed)
 
     def _take_response(self, packed: int) -> str:

@@ -186,7 +186,7 @@ pub fn check_json(request: &[u8]) -> String {
 }
 
 /// Answers a check request whose manifest text comes apart from the JSON (`pcg_check_text`).
-pub fn check_text_json(request: &[u8], text: &[u8]) -> String {
+pub fn check_text_json(request: &[u8], text: Vec<u8>) -> String {
     match checker() {
         Ok(c) => with_loaded(|loaded| c.handle_text_with(request, text, loaded.or(c.bundle()))),
         Err(e) => error_response(e),
@@ -387,19 +387,19 @@ mod raw {
     }
 
     /// Checks the manifest text in `text..text+text_len` with the JSON request (without
-    /// `source`) in `ptr..ptr+len`; returns the packed response.
+    /// `source`) in `ptr..ptr+len`; returns the packed response. The text's buffer becomes the
+    /// request's `source` without a copy, and is freed with it: the host frees only `ptr`.
     ///
     /// # Safety
-    /// Both ranges must be readable memory of this module (normally from `pcg_alloc`).
+    /// `ptr..ptr+len` must be readable memory of this module; `text` and `text_len` must be one
+    /// buffer from `pcg_alloc`, which the host gives up.
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn pcg_check_text(ptr: u32, len: u32, text: u32, text_len: u32) -> u64 {
-        // SAFETY: the caller guarantees both ranges are valid for reads.
-        let (request, text) = unsafe {
-            (
-                core::slice::from_raw_parts(ptr as *const u8, len as usize),
-                core::slice::from_raw_parts(text as *const u8, text_len as usize),
-            )
-        };
+        // SAFETY: the caller guarantees the range is valid for reads.
+        let request = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
+        let text = core::ptr::slice_from_raw_parts_mut(text as *mut u8, text_len as usize);
+        // SAFETY: the caller hands over exactly what `pcg_alloc(text_len)` returned, once.
+        let text = unsafe { Box::from_raw(text) }.into_vec();
         leak(super::check_text_json(request, text))
     }
 

@@ -522,11 +522,10 @@ impl Session {
                 (header_at.0, header_at.1, text_at.0, text_at.1),
             )
             .map_err(|e| classify(e, "pcg_check_text", self.store.data().memory_hit))?;
-        for (ptr, len) in [header_at, text_at] {
-            self.free
-                .call(&mut self.store, (ptr, len))
-                .map_err(|e| classify(e, "pcg_free", self.store.data().memory_hit))?;
-        }
+        // The module took the text's buffer over (it became the request's `source`).
+        self.free
+            .call(&mut self.store, header_at)
+            .map_err(|e| classify(e, "pcg_free", self.store.data().memory_hit))?;
         self.take_response(packed)
     }
 
@@ -628,6 +627,11 @@ impl Session {
     pub fn fuel_used(&self) -> u64 {
         self.fuel
             .saturating_sub(self.store.get_fuel().unwrap_or(self.fuel))
+    }
+
+    /// The size of the instance's linear memory in bytes (for diagnostics and tests).
+    pub fn memory_bytes(&self) -> usize {
+        self.memory.data_size(&self.store)
     }
 
     /// Copies `len` bytes of the instance's memory at `offset` (for diagnostics and tests).

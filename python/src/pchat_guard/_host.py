@@ -575,7 +575,8 @@ class _Session:
         return self._take_response(packed)
 
     def call_text(self, header: bytes, text: bytes) -> str:
-        """`pcg_check_text`: the request without `source` and the text, each in its buffer."""
+        """`pcg_check_text`: the request without `source` and the text, each in its buffer; the
+        module keeps the text's buffer."""
         self._refuel()
         if max(len(header), len(text)) > _MASK32:
             raise LimitError("memory limit", "the request is larger than 4 GiB")
@@ -590,8 +591,8 @@ class _Session:
             buffers.append((ptr, len(data)))
         (ptr, length), (text_ptr, text_length) = buffers
         packed = self._invoke("pcg_check_text", ptr, length, text_ptr, text_length)
-        for ptr, length in buffers:
-            self._invoke("pcg_free", ptr, length)
+        # The module took the text's buffer over (it became the request's `source`).
+        self._invoke("pcg_free", ptr, length)
         return self._take_response(packed)
 
     def _take_response(self, packed: int) -> str:

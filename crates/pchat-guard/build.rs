@@ -35,6 +35,16 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
+    // The CLI is linked as a fixed-address executable on Linux (glibc): as a position-independent
+    // one, the loader relocated 32,497 pointers at every start, copying each page that holds one
+    // (126 page faults, about 14% of a one-pool check; docs/performance.md). Libraries, stack,
+    // heap and mappings stay randomised; PCHAT_GUARD_PIE=1 keeps the default (docs/security.md).
+    println!("cargo::rerun-if-env-changed=PCHAT_GUARD_PIE");
+    let linux_gnu = env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+        && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
+    if linux_gnu && env::var_os("PCHAT_GUARD_PIE").is_none_or(|v| v.is_empty() || v == "0") {
+        println!("cargo::rustc-link-arg-bins=-no-pie");
+    }
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let root = manifest_dir
         .parent()

@@ -350,3 +350,24 @@ fn an_unreadable_module_is_exit_two_in_every_command() {
         assert!(stdout.is_empty(), "{args:?}: {stdout}");
     }
 }
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_cli_is_a_fixed_address_executable_on_linux() {
+    // The ELF header's e_type (bytes 16-17): 2 is a fixed-address executable, 3 a
+    // position-independent one, whose every start the loader spends relocating pointers.
+    use std::io::Read;
+    let mut header = [0u8; 18];
+    std::fs::File::open(env!("CARGO_BIN_EXE_pchat-guard"))
+        .and_then(|mut f| f.read_exact(&mut header))
+        .unwrap_or_else(|e| panic!("cannot read the CLI's ELF header: {e}"));
+    assert_eq!(&header[..4], b"\x7fELF");
+    let pie = option_env!("PCHAT_GUARD_PIE").is_some_and(|v| !v.is_empty() && v != "0");
+    let e_type = u16::from_le_bytes([header[16], header[17]]);
+    assert_eq!(
+        e_type,
+        if pie { 3 } else { 2 },
+        "PCHAT_GUARD_PIE={:?}",
+        option_env!("PCHAT_GUARD_PIE")
+    );
+}

@@ -252,8 +252,7 @@ impl Checker {
                 .with_help(Some(p.help))
                 .with_related(p.related.map(|s| index.location(s)))
         }));
-        let json = root.to_json();
-        findings.extend(self.schema.validate(&json).into_iter().map(|v| {
+        findings.extend(self.schema.validate_tree(root).into_iter().map(|v| {
             let location = index.location(v.span(root));
             Finding::of(v.code, v.message, v.pointer, location)
                 .with_label(v.label)

@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use crate::report::Code;
-use crate::value::{push_pointer, unescape_token};
+use crate::value::{Node, Value as NodeValue, push_pointer, unescape_token};
 
 /// The manifest schema text, embedded at build time.
 pub const SCHEMA_TEXT: &str = include_str!("../../../schemas/topology.schema.json");
@@ -65,9 +65,43 @@ impl Violation {
 pub struct Schema {
     document: Json,
     validator: jsonschema::Validator,
+    split: Option<Split>,
     refs: Vec<RefField>,
     collections: Vec<String>,
 }
+
+/// The schema cut at its top-level collections, so that a manifest tree is validated one item
+/// at a time: only one item's `serde_json` copy is alive at once, and a valid item is only
+/// checked with `is_valid`, which builds no errors.
+struct Split {
+    /// The schema without the `items` of the split collections.
+    root: jsonschema::Validator,
+    /// Per split collection: its key, the schema path of its `items`, and their validator.
+    items: Vec<(String, String, jsonschema::Validator)>,
+}
+
+/// Keywords that let one part of a schema constrain another, or an array's items as a whole:
+/// a schema using them at the root or on a collection is validated whole.
+const UNSPLITTABLE: &[&str] = &[
+    "$ref",
+    "$dynamicRef",
+    "$defs",
+    "definitions",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "patternProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "prefixItems",
+    "contains",
+    "uniqueItems",
+];
 
 impl std::fmt::Debug for Schema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -111,9 +145,11 @@ impl Schema {
                 ));
             }
         }
+        let split = split(&document)?;
         Ok(Schema {
             document,
             validator,
+            split,
             refs,
             collections,
         })
@@ -137,20 +173,74 @@ impl Schema {
     /// Validates a manifest; violations come in document order of the validator.
     pub fn validate(&self, instance: &Json) -> Vec<Violation> {
         let mut out = Vec::new();
-        for error in self.validator.iter_errors(instance) {
-            let pointer = error.instance_path().as_str().to_string();
-            let schema_path = error.schema_path().as_str().to_string();
+        self.validate_with(&self.validator, instance, "", "", &mut out);
+        out.dedup();
+        out
+    }
+
+    /// Validates a manifest tree, with the same violations as [`Schema::validate`] of its
+    /// `serde_json` copy. Where the schema allows it, the top-level collections are validated
+    /// item by item, so only one item is copied at a time: on a large manifest the copy of the
+    /// whole tree was the largest block of memory after the tree itself.
+    pub fn validate_tree(&self, root: &Node) -> Vec<Violation> {
+        let (Some(split), NodeValue::Object(entries)) = (&self.split, &root.value) else {
+            return self.validate(&root.to_json());
+        };
+        let is_split = |key: &str| split.items.iter().any(|(k, _, _)| k == key);
+        // The root, with each split collection's items as nulls: its own size and type
+        // constraints still see an array of the right length.
+        let mut map = serde_json::Map::with_capacity(entries.len());
+        for entry in entries {
+            let value = match &entry.value.value {
+                NodeValue::Array(items) if is_split(&entry.key) => {
+                    Json::Array(vec![Json::Null; items.len()])
+                }
+                _ => entry.value.to_json(),
+            };
+            map.insert(entry.key.clone(), value);
+        }
+        let mut out = Vec::new();
+        self.validate_with(&split.root, &Json::Object(map), "", "", &mut out);
+        for (key, schema_path, validator) in &split.items {
+            // A duplicated key counts with its last value, as in the copy.
+            let Some(NodeValue::Array(items)) = root.get(key).map(|e| &e.value.value) else {
+                continue;
+            };
+            let prefix = push_pointer("", key);
+            for (i, item) in items.iter().enumerate() {
+                let json = item.to_json();
+                if !validator.is_valid(&json) {
+                    let pointer = format!("{prefix}/{i}");
+                    self.validate_with(validator, &json, &pointer, schema_path, &mut out);
+                }
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// Describes the errors of one validator, their paths prefixed with where its instance and
+    /// its schema stand in the whole.
+    fn validate_with(
+        &self,
+        validator: &jsonschema::Validator,
+        instance: &Json,
+        pointer_prefix: &str,
+        schema_prefix: &str,
+        out: &mut Vec<Violation>,
+    ) {
+        for error in validator.iter_errors(instance) {
+            let pointer = format!("{pointer_prefix}{}", error.instance_path().as_str());
+            let schema_path = format!("{schema_prefix}{}", error.schema_path().as_str());
             self.describe(
                 &pointer,
                 &schema_path,
                 error.kind(),
                 error.instance(),
                 &error.to_string(),
-                &mut out,
+                out,
             );
         }
-        out.dedup();
-        out
     }
 
     /// The subschema at `schema_path` with its last keyword removed.
@@ -357,6 +447,58 @@ impl Schema {
     }
 }
 
+/// Cuts a schema at its top-level collections, when nothing in it reaches across the cut.
+fn split(document: &Json) -> Result<Option<Split>, String> {
+    fn uses_any(schema: &Json, keywords: &[&str]) -> bool {
+        match schema {
+            Json::Object(map) => map
+                .iter()
+                .any(|(k, v)| keywords.contains(&k.as_str()) || uses_any(v, keywords)),
+            Json::Array(items) => items.iter().any(|v| uses_any(v, keywords)),
+            _ => false,
+        }
+    }
+    let local = |schema: &Json| {
+        schema
+            .as_object()
+            .is_some_and(|m| !m.keys().any(|k| UNSPLITTABLE.contains(&k.as_str())))
+    };
+    // A reference could cross the cut; an item schema compiled alone would not resolve it.
+    if uses_any(
+        document,
+        &["$ref", "$dynamicRef", "$anchor", "$dynamicAnchor"],
+    ) || !local(document)
+    {
+        return Ok(None);
+    }
+    let Some(properties) = document.get("properties").and_then(Json::as_object) else {
+        return Ok(None);
+    };
+    let mut root = document.clone();
+    let mut items = Vec::new();
+    for (key, property) in properties {
+        let Some(item_schema) = property.get("items").filter(|i| i.is_object()) else {
+            continue;
+        };
+        if !local(property) {
+            continue;
+        }
+        let schema_path = format!("{}/items", push_pointer("/properties", key));
+        let validator = jsonschema::draft202012::new(item_schema)
+            .map_err(|e| format!("schema does not compile at {schema_path}: {e}"))?;
+        if let Some(Json::Object(p)) = root.pointer_mut(&push_pointer("/properties", key)) {
+            p.remove("items");
+        }
+        items.push((key.clone(), schema_path, validator));
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let root =
+        jsonschema::draft202012::new(&root).map_err(|e| format!("schema does not compile: {e}"))?;
+    Ok(Some(Split { root, items }))
+}
+
 /// Walks the schema, following local `$ref`s, and records every `x-pchat-ref` field.
 fn collect_refs(
     schema: &Json,
@@ -503,6 +645,84 @@ mod tests {
     fn the_embedded_schema_is_valid_against_its_meta_schema() {
         let document: Json = serde_json::from_str(SCHEMA_TEXT).unwrap_or_default();
         assert!(jsonschema::meta::is_valid(&document));
+    }
+
+    /// Every example topology, and each of them broken in ways that hit the root and the items
+    /// of several collections: the item-by-item validation must give what the whole copy gives.
+    #[test]
+    fn validating_item_by_item_gives_what_validating_the_whole_copy_gives() {
+        let schema = Schema::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let split = schema.split.as_ref().map_or(0, |s| s.items.len());
+        assert!(
+            split >= 8,
+            "only {split} collections validated item by item"
+        );
+        let examples = [
+            include_str!("../../../examples/topologies/stretched-high-bandwidth.json"),
+            include_str!("../../../examples/topologies/stretched-low-bandwidth.json"),
+        ];
+        let breakages: [(&str, Json); 9] = [
+            ("/persistent_chat_pools/0/servers", Json::from("not a list")),
+            ("/persistent_chat_pools/0/bogus_field", Json::from(1)),
+            ("/sql_instances/1/version", Json::from("sql2099")),
+            ("/sql_instances/0/databases", serde_json::json!(["a", "a"])),
+            ("/data_centers/0", Json::from(7)),
+            ("/data_centers", serde_json::json!({"not": "a list"})),
+            ("/persistent_chat_pools", serde_json::json!([])),
+            ("/extra_top_level", serde_json::json!([1, 2])),
+            ("/product", serde_json::json!(["lync2013"])),
+        ];
+        let mut broken_manifests = 0;
+        for example in examples {
+            let whole: Json = serde_json::from_str(example).unwrap_or_default();
+            let mut cases = vec![whole.clone()];
+            for (pointer, value) in &breakages {
+                let mut broken = whole.clone();
+                let (parent, key) = pointer.rsplit_once('/').unwrap_or_default();
+                if let Some(Json::Object(map)) = broken.pointer_mut(parent) {
+                    map.insert(key.to_string(), value.clone());
+                } else if let Some(Json::Array(items)) = broken.pointer_mut(parent) {
+                    let i: usize = key.parse().unwrap_or_default();
+                    if i < items.len() {
+                        items[i] = value.clone();
+                    }
+                }
+                cases.push(broken);
+            }
+            for case in cases {
+                let text = serde_json::to_string_pretty(&case).unwrap_or_default();
+                let tree = crate::parse::parse_json(&text, &crate::parse::Limits::default())
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+                let mut by_items = schema.validate_tree(&tree);
+                let mut whole = schema.validate(&tree.to_json());
+                if !whole.is_empty() {
+                    broken_manifests += 1;
+                }
+                let key = |v: &Violation| (v.pointer.clone(), v.message.clone());
+                by_items.sort_by_key(key);
+                whole.sort_by_key(key);
+                assert_eq!(by_items, whole, "{text}");
+            }
+        }
+        assert_eq!(broken_manifests, 2 * breakages.len());
+    }
+
+    #[test]
+    fn a_schema_with_references_is_validated_whole() {
+        let schema = Schema::from_text(
+            r##"{"type": "object", "$defs": {"n": {"type": "integer"}},
+                "properties": {"xs": {"type": "array", "items": {"$ref": "#/$defs/n"}}}}"##,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(schema.split.is_none());
+        let tree = crate::parse::parse_json(r#"{"xs": [1, "two"]}"#, &Default::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let pointers: Vec<String> = schema
+            .validate_tree(&tree)
+            .into_iter()
+            .map(|v| v.pointer)
+            .collect();
+        assert_eq!(pointers, ["/xs/1"]);
     }
 
     #[test]

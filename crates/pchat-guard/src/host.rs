@@ -492,14 +492,32 @@ impl Session {
     /// response. The request's `source` is taken out while the other fields are encoded and put
     /// back before this returns.
     pub fn check_request(&mut self, request: &mut CheckRequest) -> Result<String, HostError> {
-        let text = std::mem::take(&mut request.source);
-        let answer = self.check_apart(request, &text);
+        let mut text = std::mem::take(&mut request.source);
+        let answer = self.check_apart(request, &mut text, true);
         request.source = text;
         answer
     }
 
-    /// [`Session::check_request`] with the text apart; `request.source` is empty.
-    fn check_apart(&mut self, request: &CheckRequest, text: &str) -> Result<String, HostError> {
+    /// [`Session::check_request`] for a caller that no longer needs the text (`request.source`
+    /// is ignored): the host's copy is freed as soon as it is in the module, before the check
+    /// runs, so the two copies are never alive while the module builds its tree.
+    pub fn check_text(
+        &mut self,
+        request: &CheckRequest,
+        text: String,
+    ) -> Result<String, HostError> {
+        let mut text = text;
+        self.check_apart(request, &mut text, false)
+    }
+
+    /// Checks `text` with the other fields of `request`; unless `keep`, `text` is emptied (its
+    /// buffer freed) once the module has its copy.
+    fn check_apart(
+        &mut self,
+        request: &CheckRequest,
+        text: &mut String,
+        keep: bool,
+    ) -> Result<String, HostError> {
         let encode =
             |e: serde_json::Error| HostError::Failure(format!("encoding the request: {e}"));
         let mut fields = match serde_json::to_value(request).map_err(encode)? {
@@ -507,7 +525,10 @@ impl Session {
             _ => return Err(HostError::Failure("a request is not an object".to_string())),
         };
         let Some(check_text) = self.check_text.clone() else {
-            fields.insert("source".to_string(), serde_json::Value::from(text));
+            fields.insert("source".to_string(), serde_json::Value::from(text.as_str()));
+            if !keep {
+                *text = String::new();
+            }
             let json = serde_json::to_vec(&fields).map_err(encode)?;
             return self.check(&json);
         };
@@ -516,6 +537,9 @@ impl Session {
         self.refuel()?;
         let header_at = self.put(&header)?;
         let text_at = self.put(text.as_bytes())?;
+        if !keep {
+            *text = String::new();
+        }
         let packed = check_text
             .call(
                 &mut self.store,

@@ -262,6 +262,11 @@ pub fn run(args: CheckArgs) -> Outcome {
     let admits = |path: &std::path::Path| args.config.as_ref().is_none_or(|c| c.admits(path));
     let (inputs, problems) = input::expand(&args.files, stdin_name, &skip, &admits);
     results.extend(problems.into_iter().map(|r| (r, None)));
+    let wants_text = matches!(args.format, Format::Human)
+        || args
+            .outputs
+            .iter()
+            .any(|(format, _)| matches!(format, Format::Human));
     for item in &inputs {
         let text = match input::read(&item.path, &item.shown, &limits) {
             Ok(text) => text,
@@ -273,7 +278,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         // Hashed here, where the processor's SHA instructions are, not in the module.
         let source_sha256 = Some(pchat_guard_engine::report::sha256_hex(text.as_bytes()));
         let mut request = CheckRequest {
-            source: text,
+            source: String::new(),
             source_sha256,
             path: item.shown.clone(),
             input_format,
@@ -287,7 +292,16 @@ pub fn run(args: CheckArgs) -> Outcome {
                 .flat_map(|w| w.for_file(&item.shown))
                 .collect(),
         };
-        let response = match session.check_request(&mut request) {
+        // Only human output quotes the text; otherwise the host lets go of it once the module
+        // has its copy (on a large manifest, one less copy alive during the check).
+        let (answer, kept) = if wants_text {
+            request.source = text;
+            let answer = session.check_request(&mut request);
+            (answer, Some(std::mem::take(&mut request.source)))
+        } else {
+            (session.check_text(&request, text), None)
+        };
+        let response = match answer {
             Ok(r) => r,
             Err(e) => {
                 say!(out, "error: while checking `{}`: {e}", item.shown);
@@ -295,7 +309,7 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
         };
         match serde_json::from_str::<Response>(&response) {
-            Ok(Response::Ok { report }) => results.push((report, Some(request.source))),
+            Ok(Response::Ok { report }) => results.push((report, kept)),
             Ok(Response::Error { message }) => {
                 return out.internal(&HostError::Failure(format!(
                     "the module refused the request for `{}`: {message}",

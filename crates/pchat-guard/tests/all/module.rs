@@ -294,6 +294,17 @@ fn the_text_apart_from_the_request_gives_the_same_reports_as_the_text_inside_it(
             .check_request(&mut request)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(fell_back, whole, "{}", file.display());
+        // Handing the text over (the host frees its copy early) answers the same, with the
+        // export and without it.
+        let text = std::mem::take(&mut request.source);
+        let handed = session()
+            .check_text(&request, text.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(handed, whole, "{}", file.display());
+        let handed = fallback
+            .check_text(&request, text)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(handed, whole, "{}", file.display());
     }
 }
 

@@ -47,7 +47,7 @@ pub fn duplicate_keys(root: &Node) -> Vec<Problem> {
                             .and_then(|before| before.iter().find(|e| e.key == entry.key))
                             .map(|e| e.key_span)
                     } else {
-                        let first = seen.get(entry.key.as_str()).copied();
+                        let first = seen.get(&*entry.key).copied();
                         seen.entry(&entry.key).or_insert(entry.key_span);
                         first
                     };

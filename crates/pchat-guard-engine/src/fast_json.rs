@@ -13,7 +13,9 @@
 
 use crate::parse::Limits;
 use crate::source::Span;
-use crate::value::{Entry, Node, Value};
+use std::borrow::Cow;
+
+use crate::value::{Entry, Keys, Node, Value};
 
 /// Parses `body` (the text after any byte order mark, which starts at `base` in the file), or
 /// declines.
@@ -27,6 +29,7 @@ pub fn parse(body: &str, base: usize, limits: &Limits) -> Option<Node> {
         max_depth: limits.max_depth.min(MAX_RECURSION),
         entries: Vec::new(),
         items: Vec::new(),
+        keys: Keys::default(),
     };
     reader.skip_whitespace();
     let node = reader.value(0)?;
@@ -51,9 +54,11 @@ struct Reader<'t> {
     entries: Vec<Entry>,
     /// The same for the items of arrays.
     items: Vec<Node>,
+    /// The keys read so far, each allocated once.
+    keys: Keys,
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -74,7 +79,7 @@ impl Reader<'_> {
         let value = match self.peek()? {
             b'{' => self.object(depth + 1)?,
             b'[' => self.array(depth + 1)?,
-            b'"' => Value::String(self.string()?),
+            b'"' => Value::String(self.string()?.into_owned()),
             b't' => self.word(b"true", Value::Bool(true))?,
             b'f' => self.word(b"false", Value::Bool(false))?,
             b'n' => self.word(b"null", Value::Null)?,
@@ -120,6 +125,7 @@ impl Reader<'_> {
             }
             let key_start = self.at;
             let key = self.string()?;
+            let key = self.keys.get(&key);
             let key_span = self.span(key_start);
             self.skip_whitespace();
             if self.peek()? != b':' {
@@ -174,7 +180,7 @@ impl Reader<'_> {
 
     /// A string, the opening quote at `at`; declines control characters, unknown escapes and
     /// lone surrogates.
-    fn string(&mut self) -> Option<String> {
+    fn string(&mut self) -> Option<Cow<'t, str>> {
         self.at += 1;
         let run_start = self.at;
         // The common case: no escape, so the text between the quotes is the string.
@@ -184,7 +190,7 @@ impl Reader<'_> {
                     // Quotes and backslashes are ASCII, so these slices fall on char boundaries.
                     let text = self.text.get(run_start..self.at)?;
                     self.at += 1;
-                    return Some(text.to_string());
+                    return Some(Cow::Borrowed(text));
                 }
                 b'\\' => break,
                 0..=0x1f => return None,
@@ -204,7 +210,7 @@ impl Reader<'_> {
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
-                    return Some(out);
+                    return Some(Cow::Owned(out));
                 }
                 b'\\' => {
                     self.at += 1;

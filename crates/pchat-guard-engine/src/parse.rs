@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::Code;
 use crate::source::{LineIndex, Span};
-use crate::value::{Entry, Node, Value};
+use crate::value::{Entry, Keys, Node, Value};
 
 /// Bounds on what one manifest may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,7 +160,7 @@ pub fn parse_json_reference(text: &str, limits: &Limits) -> Result<Node, InputEr
         return Err(empty_error(text));
     };
     let mut budget = limits.max_nodes;
-    json_node(&value, base, &mut budget, limits)
+    json_node(&value, base, &mut budget, limits, &mut Keys::default())
 }
 
 /// Rejects nesting past the limit before the recursive parser sees it.
@@ -209,6 +209,7 @@ fn json_node(
     base: usize,
     budget: &mut usize,
     limits: &Limits,
+    keys: &mut Keys,
 ) -> Result<Node, InputError> {
     let span_of = |r: jsonc_parser::common::Range| Span::new(base + r.start, base + r.end);
     let (value, span) = match value {
@@ -230,7 +231,7 @@ fn json_node(
             let span = span_of(a.range);
             let mut items = Vec::with_capacity(a.elements.len());
             for element in &a.elements {
-                items.push(json_node(element, base, budget, limits)?);
+                items.push(json_node(element, base, budget, limits, keys)?);
             }
             (Value::Array(items), span)
         }
@@ -243,9 +244,9 @@ fn json_node(
                     ast::ObjectPropName::Word(w) => (w.value.to_string(), w.range),
                 };
                 entries.push(Entry {
-                    key,
+                    key: keys.get(&key),
                     key_span: span_of(key_range),
-                    value: json_node(&prop.value, base, budget, limits)?,
+                    value: json_node(&prop.value, base, budget, limits, keys)?,
                 });
             }
             (Value::Object(entries), span)
@@ -310,6 +311,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
+    let mut keys = Keys::default();
     let mut budget = limits.max_nodes;
     // Values written out in the text, and values copied by aliases.
     let (mut written, mut copied) = (0usize, 0usize);
@@ -450,7 +452,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, InputError> {
                     *key = Some((text, node.span));
                 }
                 Some((k, key_span)) => entries.push(Entry {
-                    key: k,
+                    key: keys.get(&k),
                     key_span,
                     value: node,
                 }),

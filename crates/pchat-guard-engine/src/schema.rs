@@ -197,7 +197,7 @@ impl Schema {
                 }
                 _ => entry.value.to_json(),
             };
-            map.insert(entry.key.clone(), value);
+            map.insert(entry.key.to_string(), value);
         }
         let mut out = Vec::new();
         self.validate_with(&split.root, &Json::Object(map), "", "", &mut out);

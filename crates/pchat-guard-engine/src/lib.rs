@@ -252,8 +252,9 @@ impl Checker {
                 .with_help(Some(p.help))
                 .with_related(p.related.map(|s| index.location(s)))
         }));
+        let mut lookups = value::Lookups::default();
         findings.extend(self.schema.validate_tree(root).into_iter().map(|v| {
-            let location = index.location(v.span(root));
+            let location = index.location(v.span_in(root, &mut lookups));
             Finding::of(v.code, v.message, v.pointer, location)
                 .with_label(v.label)
                 .with_help(v.help)

@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use crate::report::Code;
-use crate::value::{Node, Value as NodeValue, push_pointer, unescape_token};
+use crate::value::{Lookups, Node, Value as NodeValue, push_pointer, unescape_token};
 
 /// The manifest schema text, embedded at build time.
 pub const SCHEMA_TEXT: &str = include_str!("../../../schemas/topology.schema.json");
@@ -53,7 +53,12 @@ impl Violation {
     /// Where the violation is in the tree: the key of an unknown field, else the value at the
     /// pointer (the whole document when the pointer names nothing).
     pub fn span(&self, root: &crate::Node) -> crate::Span {
-        match root.lookup(&self.pointer) {
+        self.span_in(root, &mut Lookups::default())
+    }
+
+    /// [`Violation::span`] for many violations of one tree, sharing the key indexes.
+    pub fn span_in<'a>(&self, root: &'a crate::Node, lookups: &mut Lookups<'a>) -> crate::Span {
+        match root.lookup_in(&self.pointer, lookups) {
             Some((_, Some(key_span))) if self.at_key => key_span,
             Some((node, _)) => node.span,
             None => root.span,
@@ -283,10 +288,11 @@ impl Schema {
                     .and_then(Json::as_object)
                     .map(|p| p.keys().cloned().collect())
                     .unwrap_or_default();
+                let listed = backticked(&allowed);
                 for key in unexpected {
                     let help = match did_you_mean(key, allowed.iter().map(String::as_str)) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("allowed fields here: {}", backticked(&allowed)),
+                        None => format!("allowed fields here: {listed}"),
                     };
                     out.push(Violation {
                         code: Code::SchemaUnknownField,

@@ -112,6 +112,17 @@ impl Node {
     /// Follows a JSON pointer (RFC 6901). Returns the node and, when the last step was an
     /// object key, the span of that key.
     pub fn lookup(&self, pointer: &str) -> Option<(&Node, Option<Span>)> {
+        self.lookup_in(pointer, &mut Lookups::default())
+    }
+
+    /// [`Node::lookup`] for many pointers into one tree: an object with many keys is indexed
+    /// the first time a pointer passes through it, so locating a finding under each of its
+    /// keys is not a scan of all of them each time.
+    pub fn lookup_in<'a>(
+        &'a self,
+        pointer: &str,
+        lookups: &mut Lookups<'a>,
+    ) -> Option<(&'a Node, Option<Span>)> {
         let mut node = self;
         let mut key_span = None;
         if pointer.is_empty() {
@@ -120,8 +131,24 @@ impl Node {
         for raw in pointer.strip_prefix('/')?.split('/') {
             let token = unescape_token(raw);
             match &node.value {
-                Value::Object(_) => {
-                    let entry = node.get(&token)?;
+                Value::Object(entries) => {
+                    let entry = if entries.len() > Lookups::SCAN_UP_TO {
+                        let index =
+                            lookups
+                                .objects
+                                .entry(node as *const Node)
+                                .or_insert_with(|| {
+                                    // The last of duplicated keys wins, as in `get`.
+                                    entries
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(i, e)| (&*e.key, i))
+                                        .collect()
+                                });
+                        entries.get(*index.get(token.as_str())?)?
+                    } else {
+                        node.get(&token)?
+                    };
                     key_span = Some(entry.key_span);
                     node = &entry.value;
                 }
@@ -134,6 +161,17 @@ impl Node {
         }
         Some((node, key_span))
     }
+}
+
+/// The key indexes of the large objects of one tree, for [`Node::lookup_in`].
+#[derive(Debug, Default)]
+pub struct Lookups<'a> {
+    objects: rustc_hash::FxHashMap<*const Node, rustc_hash::FxHashMap<&'a str, usize>>,
+}
+
+impl Lookups<'_> {
+    /// Objects up to this many keys are scanned, as `get` does; larger ones are indexed.
+    const SCAN_UP_TO: usize = 32;
 }
 
 /// Escapes one reference token of a JSON pointer (`~` as `~0`, `/` as `~1`).
@@ -195,6 +233,37 @@ mod tests {
             assert_eq!(keys.len(), 3);
             assert!(keys.iter().all(|k| Arc::ptr_eq(k, &keys[0])), "{keys:?}");
         }
+    }
+
+    #[test]
+    fn a_large_object_is_indexed_once_and_answers_as_a_scan_does() {
+        // 100 keys, `k7` given twice: the last one counts, as everywhere else.
+        let mut text: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: last\nnested: {a: [1, {b: 2}]}\n");
+        let tree = parse_yaml(&text, &Limits::default()).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut lookups = Lookups::default();
+        for pointer in [
+            "/k0",
+            "/k7",
+            "/k99",
+            "/k100",
+            "/nested/a/1/b",
+            "",
+            "/nested/x",
+        ] {
+            let indexed = tree.lookup_in(pointer, &mut lookups);
+            let scanned = tree.lookup(pointer);
+            assert_eq!(
+                indexed.map(|(n, k)| (n.span, k)),
+                scanned.map(|(n, k)| (n.span, k)),
+                "{pointer}"
+            );
+        }
+        assert_eq!(lookups.objects.len(), 1, "only the root is large");
+        let last = tree
+            .lookup_in("/k7", &mut lookups)
+            .and_then(|(n, _)| n.as_str());
+        assert_eq!(last, Some("last"));
     }
 
     #[test]

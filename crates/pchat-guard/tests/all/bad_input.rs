@@ -29,7 +29,15 @@ fn run(args: &[&str], name: &str) -> String {
                     file["path"].as_str().unwrap_or(""),
                     file["checked"]
                 ));
-                for f in file["findings"].as_array().into_iter().flatten() {
+                // The first findings show what was found; a count stands for the rest.
+                let findings = file["findings"].as_array().map_or(&[][..], Vec::as_slice);
+                if findings.len() > SHOWN {
+                    summary.push_str(&format!(
+                        "  ({} findings; the first {SHOWN})\n",
+                        findings.len()
+                    ));
+                }
+                for f in findings.iter().take(SHOWN) {
                     let message: String = f["message"]
                         .as_str()
                         .unwrap_or("")
@@ -59,6 +67,9 @@ fn run(args: &[&str], name: &str) -> String {
     }
     summary
 }
+
+/// Findings listed per file in a summary.
+const SHOWN: usize = 64;
 
 fn check(path: &str, name: &str) -> String {
     run(

@@ -37,9 +37,8 @@ pub fn parse(body: &str, base: usize, limits: &Limits) -> Option<Node> {
     (reader.at == reader.bytes.len()).then_some(node)
 }
 
-/// The deepest nesting this path reads (it recurses); deeper documents, when a request raises
-/// the depth limit that far, go to the reference parser.
-const MAX_RECURSION: usize = 256;
+/// The deepest nesting this path reads (it recurses): the ceiling of the depth limit.
+const MAX_RECURSION: usize = crate::parse::MAX_DEPTH;
 
 struct Reader<'t> {
     text: &'t str,

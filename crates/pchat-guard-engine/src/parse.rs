@@ -19,7 +19,8 @@ use crate::value::{Entry, Keys, Node, Value};
 pub struct Limits {
     /// Largest manifest accepted, in bytes.
     pub max_bytes: usize,
-    /// Deepest nesting of arrays and objects.
+    /// Deepest nesting of arrays and objects; at most [`MAX_DEPTH`].
+    #[serde(deserialize_with = "depth_within_ceiling")]
     pub max_depth: usize,
     /// Most values in the document, YAML aliases counted as expanded.
     pub max_nodes: usize,
@@ -33,6 +34,23 @@ impl Default for Limits {
             max_nodes: 4_000_000,
         }
     }
+}
+
+/// The deepest nesting a request may allow: the reference parsers recurse, and in the module a
+/// stack overflow is a trap. Deeper manifests are refused as over the limit, with a location.
+pub const MAX_DEPTH: usize = 256;
+
+fn depth_within_ceiling<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<usize, D::Error> {
+    let depth = usize::deserialize(deserializer)?;
+    if depth > MAX_DEPTH {
+        return Err(serde::de::Error::custom(format!(
+            "`max_depth`: at most {MAX_DEPTH}, the deepest nesting the parsers read safely \
+             (got {depth})"
+        )));
+    }
+    Ok(depth)
 }
 
 /// Why a text could not be read as a manifest.

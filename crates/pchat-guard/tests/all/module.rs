@@ -381,3 +381,55 @@ fn the_module_keeps_and_frees_the_text_it_is_given() {
         "memory grew from {after_one} to {after_all} bytes"
     );
 }
+
+/// A request may raise the depth limit only as far as the module's parsers go without running
+/// out of stack: past that it is refused with a message, never a trap (which a host would
+/// report as the module failing).
+#[test]
+fn the_depth_limit_stops_where_the_parsers_are_safe() {
+    let mut instance = host().session().unwrap_or_else(|e| panic!("{e}"));
+    let mut ask = |max_depth: usize, path: &str, source: String| {
+        let request = serde_json::json!({
+            "path": path,
+            "source": source,
+            "limits": {"max_depth": max_depth},
+        });
+        let answer = instance
+            .check(request.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{path}, depth {max_depth}: {e}"));
+        serde_json::from_str::<serde_json::Value>(&answer).unwrap_or_default()
+    };
+    let deepest = pchat_guard_engine::parse::MAX_DEPTH;
+    let block_yaml: String = (0..deepest - 1)
+        .map(|level| format!("{}- \n", "  ".repeat(level)))
+        .collect();
+    for (path, source) in [
+        // A syntax error at the end: the fast path declines, the reference parser recurses.
+        (
+            "deep.json",
+            format!("{}{}]", "[".repeat(deepest), "]".repeat(deepest)),
+        ),
+        (
+            "deep.json",
+            format!("{}{}", "[".repeat(deepest), "]".repeat(deepest)),
+        ),
+        (
+            "deep.yaml",
+            format!("{}1{}", "[".repeat(deepest), "]".repeat(deepest)),
+        ),
+        ("deep-block.yaml", block_yaml),
+    ] {
+        let answer = ask(deepest, path, source);
+        assert_eq!(answer["status"], "ok", "{path}: {answer}");
+    }
+    for max_depth in [deepest + 1, 1_000_000] {
+        let deep = "[".repeat(100_000);
+        let answer = ask(max_depth, "deep.json", deep);
+        assert_eq!(answer["status"], "error", "{answer}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("max_depth") && message.contains(&deepest.to_string()),
+            "{message}"
+        );
+    }
+}

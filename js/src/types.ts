@@ -102,7 +102,7 @@ export interface ExternalWaiver {
 export interface Limits {
   /** Bytes of the manifest (default 64 MiB). */
   maxBytes?: number;
-  /** Nesting depth (default 64). */
+  /** Nesting depth (default 64, at most 256: more is refused with an error). */
   maxDepth?: number;
   /** Values, aliases expanded (default 4,000,000). */
   maxNodes?: number;

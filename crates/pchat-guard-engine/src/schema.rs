@@ -69,10 +69,16 @@ impl Violation {
 /// The compiled schema.
 pub struct Schema {
     document: Json,
-    validator: jsonschema::Validator,
-    split: Option<Split>,
+    validation: Validation,
     refs: Vec<RefField>,
     collections: Vec<String>,
+}
+
+/// How a schema is validated: whole, or cut at its top-level collections ([`Split`]; the whole
+/// validator is then not compiled at all, which keeps it out of the module's snapshot).
+enum Validation {
+    Whole(jsonschema::Validator),
+    Split(Split),
 }
 
 /// The schema cut at its top-level collections, so that a manifest tree is validated one item
@@ -83,6 +89,13 @@ struct Split {
     root: jsonschema::Validator,
     /// Per split collection: its key, the schema path of its `items`, and their validator.
     items: Vec<(String, String, jsonschema::Validator)>,
+}
+
+impl Split {
+    /// Whether the collection under `key` is validated item by item.
+    fn cuts(&self, key: &str) -> bool {
+        self.items.iter().any(|(k, _, _)| k == key)
+    }
 }
 
 /// Keywords that let one part of a schema constrain another, or an array's items as a whole:
@@ -127,8 +140,6 @@ impl Schema {
     pub fn from_text(text: &str) -> Result<Schema, String> {
         let document: Json =
             serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
-        let validator = jsonschema::draft202012::new(&document)
-            .map_err(|e| format!("schema does not compile: {e}"))?;
         let mut refs = Vec::new();
         collect_refs(&document, &document, &mut Vec::new(), &mut refs, 0);
         let collections: Vec<String> = document
@@ -150,11 +161,16 @@ impl Schema {
                 ));
             }
         }
-        let split = split(&document)?;
+        let validation = match split(&document)? {
+            Some(split) => Validation::Split(split),
+            None => Validation::Whole(
+                jsonschema::draft202012::new(&document)
+                    .map_err(|e| format!("schema does not compile: {e}"))?,
+            ),
+        };
         Ok(Schema {
             document,
-            validator,
-            split,
+            validation,
             refs,
             collections,
         })
@@ -178,7 +194,39 @@ impl Schema {
     /// Validates a manifest; violations come in document order of the validator.
     pub fn validate(&self, instance: &Json) -> Vec<Violation> {
         let mut out = Vec::new();
-        self.validate_with(&self.validator, instance, "", "", &mut out);
+        match (&self.validation, instance) {
+            (Validation::Whole(validator), _) => {
+                self.validate_with(validator, instance, "", "", &mut out);
+            }
+            (Validation::Split(split), Json::Object(map)) => {
+                let shallow: serde_json::Map<String, Json> = map
+                    .iter()
+                    .map(|(key, value)| match value {
+                        Json::Array(items) if split.cuts(key) => {
+                            (key.clone(), Json::Array(vec![Json::Null; items.len()]))
+                        }
+                        _ => (key.clone(), value.clone()),
+                    })
+                    .collect();
+                self.validate_with(&split.root, &Json::Object(shallow), "", "", &mut out);
+                for (key, schema_path, validator) in &split.items {
+                    let Some(Json::Array(items)) = map.get(key) else {
+                        continue;
+                    };
+                    let prefix = push_pointer("", key);
+                    for (i, item) in items.iter().enumerate() {
+                        if !validator.is_valid(item) {
+                            let pointer = format!("{prefix}/{i}");
+                            self.validate_with(validator, item, &pointer, schema_path, &mut out);
+                        }
+                    }
+                }
+            }
+            // Not an object: the collections' items do not come into it.
+            (Validation::Split(split), _) => {
+                self.validate_with(&split.root, instance, "", "", &mut out);
+            }
+        }
         out.dedup();
         out
     }
@@ -188,16 +236,17 @@ impl Schema {
     /// item by item, so only one item is copied at a time: on a large manifest the copy of the
     /// whole tree was the largest block of memory after the tree itself.
     pub fn validate_tree(&self, root: &Node) -> Vec<Violation> {
-        let (Some(split), NodeValue::Object(entries)) = (&self.split, &root.value) else {
+        let (Validation::Split(split), NodeValue::Object(entries)) =
+            (&self.validation, &root.value)
+        else {
             return self.validate(&root.to_json());
         };
-        let is_split = |key: &str| split.items.iter().any(|(k, _, _)| k == key);
         // The root, with each split collection's items as nulls: its own size and type
         // constraints still see an array of the right length.
         let mut map = serde_json::Map::with_capacity(entries.len());
         for entry in entries {
             let value = match &entry.value.value {
-                NodeValue::Array(items) if is_split(&entry.key) => {
+                NodeValue::Array(items) if split.cuts(&entry.key) => {
                     Json::Array(vec![Json::Null; items.len()])
                 }
                 _ => entry.value.to_json(),
@@ -658,11 +707,16 @@ mod tests {
     #[test]
     fn validating_item_by_item_gives_what_validating_the_whole_copy_gives() {
         let schema = Schema::embedded().unwrap_or_else(|e| panic!("{e}"));
-        let split = schema.split.as_ref().map_or(0, |s| s.items.len());
+        let split = match &schema.validation {
+            Validation::Split(split) => split.items.len(),
+            Validation::Whole(_) => 0,
+        };
         assert!(
             split >= 8,
             "only {split} collections validated item by item"
         );
+        let whole_validator =
+            jsonschema::draft202012::new(&schema.document).unwrap_or_else(|e| panic!("{e}"));
         let examples = [
             include_str!("../../../examples/topologies/stretched-high-bandwidth.json"),
             include_str!("../../../examples/topologies/stretched-low-bandwidth.json"),
@@ -700,14 +754,19 @@ mod tests {
                 let tree = crate::parse::parse_json(&text, &crate::parse::Limits::default())
                     .unwrap_or_else(|e| panic!("{e:?}"));
                 let mut by_items = schema.validate_tree(&tree);
-                let mut whole = schema.validate(&tree.to_json());
+                let mut by_items_json = schema.validate(&tree.to_json());
+                let mut whole = Vec::new();
+                schema.validate_with(&whole_validator, &tree.to_json(), "", "", &mut whole);
+                whole.dedup();
                 if !whole.is_empty() {
                     broken_manifests += 1;
                 }
                 let key = |v: &Violation| (v.pointer.clone(), v.message.clone());
                 by_items.sort_by_key(key);
+                by_items_json.sort_by_key(key);
                 whole.sort_by_key(key);
                 assert_eq!(by_items, whole, "{text}");
+                assert_eq!(by_items_json, whole, "{text}");
             }
         }
         assert_eq!(broken_manifests, 2 * breakages.len());
@@ -720,7 +779,7 @@ mod tests {
                 "properties": {"xs": {"type": "array", "items": {"$ref": "#/$defs/n"}}}}"##,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        assert!(schema.split.is_none());
+        assert!(matches!(schema.validation, Validation::Whole(_)));
         let tree = crate::parse::parse_json(r#"{"xs": [1, "two"]}"#, &Default::default())
             .unwrap_or_else(|e| panic!("{e:?}"));
         let pointers: Vec<String> = schema

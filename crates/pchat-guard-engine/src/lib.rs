@@ -172,6 +172,15 @@ impl Checker {
     /// Checks one manifest with `pack` as the pack for a request that carries none (a host that
     /// loaded a pack once into an instance runs it this way for every file).
     pub fn check_with(&self, request: &CheckRequest, pack: Option<&ir::Bundle>) -> FileReport {
+        self.check_leaving(request, pack).0
+    }
+
+    /// [`Checker::check_with`], handing the manifest's tree back instead of dropping it.
+    fn check_leaving(
+        &self,
+        request: &CheckRequest,
+        pack: Option<&ir::Bundle>,
+    ) -> (FileReport, Option<Node>) {
         let text = request.source.as_str();
         let input_format = request
             .input_format
@@ -180,16 +189,16 @@ impl Checker {
         let mut findings = Vec::new();
         let mut coverage = None;
         let parsed = parse_source(text, input_format, &request.limits);
-        let checked = match parsed {
+        let checked = match &parsed {
             Err(e) => {
-                findings.push(e.into_finding(&index));
+                findings.push(e.clone().into_finding(&index));
                 false
             }
             Ok(root) => {
-                self.check_tree(&root, &index, &mut findings);
+                self.check_tree(root, &index, &mut findings);
                 let bundle = request.bundle.as_ref().or(pack);
                 if let Some(bundle) = bundle {
-                    let mut evaluator = eval::Evaluator::new(&root);
+                    let mut evaluator = eval::Evaluator::new(root);
                     findings.extend(evaluator.run(bundle, &index));
                     if request.coverage {
                         coverage = Some(evaluator.coverage().clone().into_iter().collect());
@@ -201,7 +210,7 @@ impl Checker {
                     .map(|r| r.id.as_str())
                     .collect();
                 waiver::apply(
-                    &root,
+                    root,
                     &index,
                     &request.path,
                     &waiver::Context {
@@ -239,7 +248,7 @@ impl Checker {
             coverage,
         };
         report.fill_fingerprints();
-        report
+        (report, parsed.ok())
     }
 
     fn check_tree(&self, root: &Node, index: &LineIndex<'_>, findings: &mut Vec<Finding>) {
@@ -288,16 +297,51 @@ impl Checker {
     }
 
     fn answer(&self, request: Result<CheckRequest, String>, pack: Option<&ir::Bundle>) -> String {
+        self.answer_leaving(request, pack).0
+    }
+
+    /// [`Checker::handle_json_with`], handing back what the check leaves instead of dropping it.
+    pub fn handle_json_leaving(
+        &self,
+        request: &[u8],
+        pack: Option<&ir::Bundle>,
+    ) -> (String, Leftovers) {
+        let request = serde_json::from_slice::<CheckRequest>(request)
+            .map_err(|e| format!("the request is not valid: {e}"));
+        self.answer_leaving(request, pack)
+    }
+
+    /// [`Checker::handle_text_with`], handing back what the check leaves instead of dropping it.
+    pub fn handle_text_leaving(
+        &self,
+        request: &[u8],
+        text: Vec<u8>,
+        pack: Option<&ir::Bundle>,
+    ) -> (String, Leftovers) {
+        self.answer_leaving(text_request(request, text), pack)
+    }
+
+    fn answer_leaving(
+        &self,
+        request: Result<CheckRequest, String>,
+        pack: Option<&ir::Bundle>,
+    ) -> (String, Leftovers) {
+        let mut leftovers = Leftovers::default();
         let response = match request {
             Ok(request) => match request.bundle.as_ref().map(check_bundle) {
                 Some(Err(message)) => Response::Error { message },
-                _ => Response::Ok {
-                    report: self.check_with(&request, pack),
-                },
+                _ => {
+                    let (report, tree) = self.check_leaving(&request, pack);
+                    leftovers = Leftovers {
+                        tree,
+                        _request: Some(request),
+                    };
+                    Response::Ok { report }
+                }
             },
             Err(message) => Response::Error { message },
         };
-        to_json(&response)
+        (to_json(&response), leftovers)
     }
 
     /// Checks a manifest and draws it with its findings (`diagram`), with `pack` as for
@@ -438,6 +482,25 @@ fn text_request(request: &[u8], text: Vec<u8>) -> Result<CheckRequest, String> {
     fields.insert("source".to_string(), serde_json::Value::String(text));
     serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| format!("the request is not valid: {e}"))
+}
+
+/// What a check leaves behind once its answer is written: the manifest's tree and the request
+/// with its text. Dropping them walks every value of the manifest (7% of a native check of
+/// 1,000 pools), so the module keeps them until its next call: a host that discards the
+/// instance after its last check (the CLI) never pays for it, and one that goes on checking
+/// frees them before the next check, so they never add to its peak.
+#[derive(Debug, Default)]
+pub struct Leftovers {
+    tree: Option<Node>,
+    /// Held only to be dropped later.
+    _request: Option<CheckRequest>,
+}
+
+impl Leftovers {
+    /// Whether a manifest's tree is held (the manifest was read).
+    pub fn holds_tree(&self) -> bool {
+        self.tree.is_some()
+    }
 }
 
 /// Reads `source_sha256`: 64 lowercase hex digits, as `sha256` is written in reports.

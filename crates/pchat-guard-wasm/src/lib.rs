@@ -8,7 +8,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use pchat_guard_engine::describe::Description;
-use pchat_guard_engine::{Checker, ir};
+use pchat_guard_engine::{Checker, Leftovers, ir};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Version of the raw ABI; a host refuses a module whose version it does not know.
@@ -91,6 +91,32 @@ fn checker_and_digest() -> Result<&'static (Checker, &'static str), &'static str
     cell.get_or_init(build).as_ref().map_err(String::as_str)
 }
 
+/// Checks the shipped examples once, so that what the first check of every instance would
+/// otherwise build lazily (the regular expressions' caches, the allocator's free lists) is in
+/// the snapshot. The answers and what the checks leave are dropped.
+#[cfg(target_arch = "wasm32")]
+fn warm_up() {
+    for (path, source) in [
+        (
+            "warm-up.yaml",
+            include_str!("../../../examples/topologies/stretched-high-bandwidth.yaml"),
+        ),
+        (
+            "warm-up.json",
+            include_str!("../../../examples/topologies/stretched-low-bandwidth.json"),
+        ),
+    ] {
+        let request = serde_json::json!({"path": path, "source": source});
+        drop(check_json(request.to_string().as_bytes()));
+    }
+    drop(
+        LEFTOVERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take(),
+    );
+}
+
 /// Builds the checker ahead of the first call; Wizer runs it at build time and snapshots the
 /// instance, then removes the export. Memory freed meanwhile is zeroed, so that the snapshot
 /// does not carry the garbage of the build as data.
@@ -99,6 +125,7 @@ fn checker_and_digest() -> Result<&'static (Checker, &'static str), &'static str
 pub extern "C" fn wizer_initialize() {
     zeroing::ZERO_FREED.store(true, core::sync::atomic::Ordering::Relaxed);
     let _ = checker_and_digest();
+    warm_up();
     zeroing::ZERO_FREED.store(false, core::sync::atomic::Ordering::Relaxed);
 }
 
@@ -177,10 +204,37 @@ fn with_loaded<T>(f: impl FnOnce(Option<&ir::Bundle>) -> T) -> T {
     f(guard.as_ref())
 }
 
+/// What the last check left (its tree and text), dropped at the start of the next check: an
+/// instance discarded after its last check is spared walking the tree to free it.
+static LEFTOVERS: Mutex<Option<Leftovers>> = Mutex::new(None);
+
+/// Runs a check, first freeing what the previous one left, and keeps what this one leaves.
+fn leaving(check: impl FnOnce() -> (String, Leftovers)) -> String {
+    let mut held = LEFTOVERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    drop(held.take());
+    let (answer, leftovers) = check();
+    *held = Some(leftovers);
+    answer
+}
+
+/// Whether the last check's tree is still held.
+#[cfg(test)]
+fn holds_leftovers() -> bool {
+    LEFTOVERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(Leftovers::holds_tree)
+}
+
 /// Answers a JSON check request with a JSON response.
 pub fn check_json(request: &[u8]) -> String {
     match checker() {
-        Ok(c) => with_loaded(|loaded| c.handle_json_with(request, loaded.or(c.bundle()))),
+        Ok(c) => {
+            leaving(|| with_loaded(|loaded| c.handle_json_leaving(request, loaded.or(c.bundle()))))
+        }
         Err(e) => error_response(e),
     }
 }
@@ -188,7 +242,9 @@ pub fn check_json(request: &[u8]) -> String {
 /// Answers a check request whose manifest text comes apart from the JSON (`pcg_check_text`).
 pub fn check_text_json(request: &[u8], text: Vec<u8>) -> String {
     match checker() {
-        Ok(c) => with_loaded(|loaded| c.handle_text_with(request, text, loaded.or(c.bundle()))),
+        Ok(c) => leaving(|| {
+            with_loaded(|loaded| c.handle_text_leaving(request, text, loaded.or(c.bundle())))
+        }),
         Err(e) => error_response(e),
     }
 }
@@ -470,5 +526,22 @@ mod raw {
             unsafe { dest.add(i).write(state as u8) };
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_check_leaves_its_tree_to_the_next_call() {
+        let request = serde_json::json!({"path": "a.yaml", "source": "product: skype2015\n"});
+        let answer = super::check_json(request.to_string().as_bytes());
+        assert!(answer.contains(r#""status":"ok""#), "{answer}");
+        assert!(super::holds_leftovers());
+        let refused = super::check_json(b"not a request");
+        assert!(refused.contains(r#""status":"error""#), "{refused}");
+        assert!(
+            !super::holds_leftovers(),
+            "the next call frees the last tree"
+        );
     }
 }

@@ -274,13 +274,27 @@ function clearResults(summary) {
   clearDiagram(`Not drawn: ${summary}.`);
 }
 
+/**
+ * Findings shown in the list, the editor and the report view. A manifest of 100,000 unknown
+ * keys is checked in seconds; drawing each of its findings would hold the page for longer. The
+ * rest are counted, and the downloads carry them all.
+ */
+const MAX_SHOWN = 1000;
+
 function showReport(report, ranges, ms, drawing) {
   lastReport = report;
   setDownloadable(true);
-  reportEl.textContent = JSON.stringify(report, null, 2);
+  const shown = report.findings.slice(0, MAX_SHOWN);
+  const hidden = report.findings.length - shown.length;
+  reportEl.textContent = JSON.stringify(
+    hidden ? { ...report, findings: shown, findings_not_shown: hidden } : report,
+    null,
+    2,
+  );
   reportEl.dataset.checks = String(checks);
   const len = view.state.doc.length;
-  const diagnostics = report.findings.map((f, i) => {
+  findingStarts = report.findings.map((_, i) => Math.min(ranges[i].from, len));
+  const diagnostics = shown.map((f, i) => {
     const from = Math.min(ranges[i].from, len);
     const to = Math.max(from, Math.min(ranges[i].to, len));
     return {
@@ -294,10 +308,16 @@ function showReport(report, ranges, ms, drawing) {
     };
   });
   view.dispatch(setDiagnostics(view.state, diagnostics));
-  findingStarts = diagnostics.map((d) => d.from);
 
+  const more = [];
+  if (hidden) {
+    const li = document.createElement('li');
+    li.className = 'more';
+    li.textContent = `… and ${hidden} more findings (the downloaded reports have them all)`;
+    more.push(li);
+  }
   findingsEl.replaceChildren(
-    ...report.findings.map((f, i) => {
+    ...shown.map((f, i) => {
       const li = document.createElement('li');
       const b = document.createElement('button');
       b.type = 'button';
@@ -316,6 +336,7 @@ function showReport(report, ranges, ms, drawing) {
       li.append(b);
       return li;
     }),
+    ...more,
   );
 
   const count = { error: 0, warning: 0, info: 0 };

@@ -278,9 +278,7 @@ impl Checker {
     /// Answers a JSON check request with a JSON response; `pack` runs when the request carries
     /// no bundle of its own.
     pub fn handle_json_with(&self, request: &[u8], pack: Option<&ir::Bundle>) -> String {
-        let request = serde_json::from_slice::<CheckRequest>(request)
-            .map_err(|e| format!("the request is not valid: {e}"));
-        self.answer(request, pack)
+        self.handle_json_leaving(request, pack).0
     }
 
     /// Answers a check request whose manifest text comes apart from it (`pcg_check_text`):
@@ -293,11 +291,7 @@ impl Checker {
         text: Vec<u8>,
         pack: Option<&ir::Bundle>,
     ) -> String {
-        self.answer(text_request(request, text), pack)
-    }
-
-    fn answer(&self, request: Result<CheckRequest, String>, pack: Option<&ir::Bundle>) -> String {
-        self.answer_leaving(request, pack).0
+        self.handle_text_leaving(request, text, pack).0
     }
 
     /// [`Checker::handle_json_with`], handing back what the check leaves instead of dropping it.

@@ -13,6 +13,7 @@ pub mod diagram;
 pub mod eval;
 mod fast_json;
 pub mod image;
+mod instance;
 pub mod ir;
 pub mod parse;
 pub mod report;

@@ -5,8 +5,19 @@
 
 use serde_json::Value as Json;
 
+use crate::instance::Tree;
 use crate::report::Code;
-use crate::value::{Lookups, Node, Value as NodeValue, push_pointer, unescape_token};
+use crate::value::{Entry, Lookups, Node, Value as NodeValue, push_pointer, unescape_token};
+
+/// A compiled validator of manifest trees.
+type Validator = jsonschema::Validator<Tree>;
+
+/// Compiles a schema (draft 2020-12) into a validator of trees.
+fn compile(schema: &Json) -> Result<Validator, jsonschema::ValidationError<'static>> {
+    jsonschema::options_for::<Tree>()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(schema)
+}
 
 /// The manifest schema text, embedded at build time.
 pub const SCHEMA_TEXT: &str = include_str!("../../../schemas/topology.schema.json");
@@ -77,18 +88,18 @@ pub struct Schema {
 /// How a schema is validated: whole, or cut at its top-level collections ([`Split`]; the whole
 /// validator is then not compiled at all, which keeps it out of the module's snapshot).
 enum Validation {
-    Whole(jsonschema::Validator),
+    Whole(Validator),
     Split(Split),
 }
 
 /// The schema cut at its top-level collections, so that a manifest tree is validated one item
-/// at a time: only one item's `serde_json` copy is alive at once, and a valid item is only
-/// checked with `is_valid`, which builds no errors.
+/// at a time: a valid item is only checked with `is_valid`, which builds no errors, and an
+/// invalid one is validated again alone for its errors, not the whole manifest.
 struct Split {
     /// The schema without the `items` of the split collections.
-    root: jsonschema::Validator,
+    root: Validator,
     /// Per split collection: its key, the schema path of its `items`, and their validator.
-    items: Vec<(String, String, jsonschema::Validator)>,
+    items: Vec<(String, String, Validator)>,
 }
 
 impl Split {
@@ -164,8 +175,7 @@ impl Schema {
         let validation = match split(&document)? {
             Some(split) => Validation::Split(split),
             None => Validation::Whole(
-                jsonschema::draft202012::new(&document)
-                    .map_err(|e| format!("schema does not compile: {e}"))?,
+                compile(&document).map_err(|e| format!("schema does not compile: {e}"))?,
             ),
         };
         Ok(Schema {
@@ -191,81 +201,70 @@ impl Schema {
         &self.collections
     }
 
-    /// Validates a manifest; violations come in document order of the validator.
+    /// Validates a manifest given as JSON (settings files); the same violations as
+    /// [`Schema::validate_tree`] of the tree it reads as.
     pub fn validate(&self, instance: &Json) -> Vec<Violation> {
-        let mut out = Vec::new();
-        match (&self.validation, instance) {
-            (Validation::Whole(validator), _) => {
-                self.validate_with(validator, instance, "", "", &mut out);
-            }
-            (Validation::Split(split), Json::Object(map)) => {
-                let shallow: serde_json::Map<String, Json> = map
-                    .iter()
-                    .map(|(key, value)| match value {
-                        Json::Array(items) if split.cuts(key) => {
-                            (key.clone(), Json::Array(vec![Json::Null; items.len()]))
-                        }
-                        _ => (key.clone(), value.clone()),
-                    })
-                    .collect();
-                self.validate_with(&split.root, &Json::Object(shallow), "", "", &mut out);
-                for (key, schema_path, validator) in &split.items {
-                    let Some(Json::Array(items)) = map.get(key) else {
-                        continue;
-                    };
-                    let prefix = push_pointer("", key);
-                    for (i, item) in items.iter().enumerate() {
-                        if !validator.is_valid(item) {
-                            let pointer = format!("{prefix}/{i}");
-                            self.validate_with(validator, item, &pointer, schema_path, &mut out);
-                        }
-                    }
-                }
-            }
-            // Not an object: the collections' items do not come into it.
-            (Validation::Split(split), _) => {
-                self.validate_with(&split.root, instance, "", "", &mut out);
-            }
-        }
-        out.dedup();
-        out
+        self.validate_tree(&Node::from_json(instance))
     }
 
-    /// Validates a manifest tree, with the same violations as [`Schema::validate`] of its
-    /// `serde_json` copy. Where the schema allows it, the top-level collections are validated
-    /// item by item, so only one item is copied at a time: on a large manifest the copy of the
-    /// whole tree was the largest block of memory after the tree itself.
+    /// Validates a manifest tree in place; violations come in document order of the validator.
+    /// Where the schema allows it, the top-level collections are validated item by item.
     pub fn validate_tree(&self, root: &Node) -> Vec<Violation> {
+        let mut out = Vec::new();
         let (Validation::Split(split), NodeValue::Object(entries)) =
             (&self.validation, &root.value)
         else {
-            return self.validate(&root.to_json());
+            match &self.validation {
+                Validation::Whole(validator) => {
+                    self.validate_with(validator, root, "", "", &mut out);
+                }
+                // Not an object: the collections' items do not come into it.
+                Validation::Split(split) => {
+                    self.validate_with(&split.root, root, "", "", &mut out);
+                }
+            }
+            out.dedup();
+            return out;
         };
         // The root, with each split collection's items as nulls: its own size and type
-        // constraints still see an array of the right length.
-        let mut map = serde_json::Map::with_capacity(entries.len());
-        for entry in entries {
-            let value = match &entry.value.value {
-                NodeValue::Array(items) if split.cuts(&entry.key) => {
-                    Json::Array(vec![Json::Null; items.len()])
-                }
-                _ => entry.value.to_json(),
-            };
-            map.insert(entry.key.to_string(), value);
-        }
-        let mut out = Vec::new();
-        self.validate_with(&split.root, &Json::Object(map), "", "", &mut out);
+        // constraints still see an array of the right length. Only the top level is copied.
+        let shallow = Node {
+            value: NodeValue::Object(
+                entries
+                    .iter()
+                    .map(|entry| match &entry.value.value {
+                        NodeValue::Array(items) if split.cuts(&entry.key) => Entry {
+                            key: std::sync::Arc::clone(&entry.key),
+                            key_span: entry.key_span,
+                            value: Node {
+                                value: NodeValue::Array(vec![
+                                    Node {
+                                        value: NodeValue::Null,
+                                        span: entry.value.span,
+                                    };
+                                    items.len()
+                                ]),
+                                span: entry.value.span,
+                            },
+                        },
+                        _ => entry.clone(),
+                    })
+                    .collect(),
+            ),
+            span: root.span,
+        };
+        self.validate_with(&split.root, &shallow, "", "", &mut out);
+        drop(shallow);
         for (key, schema_path, validator) in &split.items {
-            // A duplicated key counts with its last value, as in the copy.
+            // A duplicated key counts with its last value, as in a `serde_json` copy.
             let Some(NodeValue::Array(items)) = root.get(key).map(|e| &e.value.value) else {
                 continue;
             };
             let prefix = push_pointer("", key);
             for (i, item) in items.iter().enumerate() {
-                let json = item.to_json();
-                if !validator.is_valid(&json) {
+                if !validator.is_valid(item) {
                     let pointer = format!("{prefix}/{i}");
-                    self.validate_with(validator, &json, &pointer, schema_path, &mut out);
+                    self.validate_with(validator, item, &pointer, schema_path, &mut out);
                 }
             }
         }
@@ -275,10 +274,10 @@ impl Schema {
 
     /// Describes the errors of one validator, their paths prefixed with where its instance and
     /// its schema stand in the whole.
-    fn validate_with(
+    fn validate_with<'i, F: jsonschema::json::Json>(
         &self,
-        validator: &jsonschema::Validator,
-        instance: &Json,
+        validator: &'i jsonschema::Validator<F>,
+        instance: F::Node<'i>,
         pointer_prefix: &str,
         schema_prefix: &str,
         out: &mut Vec<Violation>,
@@ -539,7 +538,7 @@ fn split(document: &Json) -> Result<Option<Split>, String> {
             continue;
         }
         let schema_path = format!("{}/items", push_pointer("/properties", key));
-        let validator = jsonschema::draft202012::new(item_schema)
+        let validator = compile(item_schema)
             .map_err(|e| format!("schema does not compile at {schema_path}: {e}"))?;
         if let Some(Json::Object(p)) = root.pointer_mut(&push_pointer("/properties", key)) {
             p.remove("items");
@@ -549,8 +548,7 @@ fn split(document: &Json) -> Result<Option<Split>, String> {
     if items.is_empty() {
         return Ok(None);
     }
-    let root =
-        jsonschema::draft202012::new(&root).map_err(|e| format!("schema does not compile: {e}"))?;
+    let root = compile(&root).map_err(|e| format!("schema does not compile: {e}"))?;
     Ok(Some(Split { root, items }))
 }
 
@@ -703,7 +701,8 @@ mod tests {
     }
 
     /// Every example topology, and each of them broken in ways that hit the root and the items
-    /// of several collections: the item-by-item validation must give what the whole copy gives.
+    /// of several collections: the item-by-item validation of the tree in place must give what
+    /// validating a whole `serde_json` copy gives.
     #[test]
     fn validating_item_by_item_gives_what_validating_the_whole_copy_gives() {
         let schema = Schema::embedded().unwrap_or_else(|e| panic!("{e}"));
@@ -770,6 +769,72 @@ mod tests {
             }
         }
         assert_eq!(broken_manifests, 2 * breakages.len());
+    }
+
+    /// A key twice in one object counts once, at its first place, with its last value: as in
+    /// a `serde_json` copy of the tree (the duplicate is a finding of its own).
+    #[test]
+    fn duplicated_keys_are_validated_as_a_copy_would_be() {
+        let schema = Schema::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let whole_validator =
+            jsonschema::draft202012::new(&schema.document).unwrap_or_else(|e| panic!("{e}"));
+        let example = include_str!("../../../examples/topologies/stretched-high-bandwidth.json");
+        let cases = [
+            // The last value is wrong.
+            (
+                "\"product\": ",
+                "\"product\": \"lync2013\", \"product\": 5, \"product\": ",
+            ),
+            // The first value is wrong, the last right.
+            ("\"product\": ", "\"product\": 5, \"product\": "),
+            // An unknown field twice.
+            ("\"product\": ", "\"bogus\": 1, \"bogus\": 2, \"product\": "),
+            // A collection twice: its last list counts.
+            (
+                "\"data_centers\": ",
+                "\"data_centers\": 7, \"data_centers\": ",
+            ),
+            (
+                "\"data_centers\": ",
+                "\"data_centers\": [], \"data_centers\": ",
+            ),
+        ];
+        for (from, to) in cases {
+            let text = example.replacen(from, to, 1);
+            assert_ne!(text, example);
+            let tree = crate::parse::parse_json(&text, &crate::parse::Limits::default())
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let mut in_place = schema.validate_tree(&tree);
+            let mut whole = Vec::new();
+            schema.validate_with(&whole_validator, &tree.to_json(), "", "", &mut whole);
+            whole.dedup();
+            let key = |v: &Violation| (v.pointer.clone(), v.message.clone());
+            in_place.sort_by_key(key);
+            whole.sort_by_key(key);
+            assert_eq!(in_place, whole, "{text}");
+        }
+        // Inside an item, too, and with more than sixteen keys (hashed, not searched).
+        let mut pool = String::from("{");
+        for i in 0..20 {
+            pool.push_str(&format!("\"x{i}\": {i}, "));
+        }
+        pool.push_str("\"x3\": \"again\", \"id\": 1, \"id\": \"pc1\"}");
+        let text = example.replacen(
+            "\"persistent_chat_pools\": [",
+            &format!("\"persistent_chat_pools\": [{pool}, "),
+            1,
+        );
+        let tree = crate::parse::parse_json(&text, &crate::parse::Limits::default())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut in_place = schema.validate_tree(&tree);
+        let mut whole = Vec::new();
+        schema.validate_with(&whole_validator, &tree.to_json(), "", "", &mut whole);
+        whole.dedup();
+        assert!(whole.len() > 20, "{whole:?}");
+        let key = |v: &Violation| (v.pointer.clone(), v.message.clone());
+        in_place.sort_by_key(key);
+        whole.sort_by_key(key);
+        assert_eq!(in_place, whole);
     }
 
     #[test]

@@ -86,10 +86,37 @@ impl Node {
             Value::Object(entries) => {
                 let mut map = serde_json::Map::with_capacity(entries.len());
                 for entry in entries {
-                    map.insert(entry.key.to_string(), entry.value.to_json());
+                    map.insert(String::from(&*entry.key), entry.value.to_json());
                 }
                 serde_json::Value::Object(map)
             }
+        }
+    }
+
+    /// The tree of a JSON value, without spans (JSON read by other means than this crate's
+    /// parsers: settings files).
+    pub fn from_json(json: &serde_json::Value) -> Node {
+        let value = match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.clone()),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().map(Node::from_json).collect())
+            }
+            serde_json::Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(key, value)| Entry {
+                        key: Arc::from(key.as_str()),
+                        key_span: Span::default(),
+                        value: Node::from_json(value),
+                    })
+                    .collect(),
+            ),
+        };
+        Node {
+            value,
+            span: Span::default(),
         }
     }
 

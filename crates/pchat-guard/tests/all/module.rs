@@ -135,7 +135,7 @@ fn module_out_writes_the_embedded_bytes_and_the_glue() {
 }
 
 #[test]
-fn the_module_does_not_grow_past_five_and_a_half_mib() {
+fn the_module_does_not_grow_past_seven_mib() {
     // DESIGN.md: under 1.5 MiB raw with the shipped pack. Recorded, not yet met: see
     // ARCHITECTURE.md. A ratchet: 3 MiB until the build stopped running wasm-opt (whose
     // presence made the bytes depend on the machine), 3.25 MiB until the engine and the parsers
@@ -143,9 +143,11 @@ fn the_module_does_not_grow_past_five_and_a_half_mib() {
     // checks about twice as fast), 3.75 MiB until every dependency was too (0.9 MiB for half the
     // functions, which each process pays for when it loads the module: docs/performance.md),
     // 4.75 MiB until the inliner's threshold was doubled (0.75 MiB for a 1-pool process about a
-    // quarter faster), 5.5 MiB since.
+    // quarter faster), 5.5 MiB until the schema validated the tree in place (1.3 MiB: the
+    // validator's code for a second JSON representation; 1,000 pools about 15% faster), 7 MiB
+    // since.
     assert!(
-        MODULE.len() < 11 * 1024 * 1024 / 2,
+        MODULE.len() < 7 * 1024 * 1024,
         "module grew to {} bytes",
         MODULE.len()
     );

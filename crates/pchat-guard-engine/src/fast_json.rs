@@ -37,6 +37,39 @@ pub fn parse(body: &str, base: usize, limits: &Limits) -> Option<Node> {
     (reader.at == reader.bytes.len()).then_some(node)
 }
 
+/// Where the plain run of a string's text that starts at `at` ends: at the first quote,
+/// backslash or control character, or at the end of the text. Eight bytes are tested at a
+/// time (most of a manifest's bytes are in its strings); a word holding one of them is then
+/// read byte by byte, so the answer is the first one exactly.
+fn plain_run(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero exactly when `zero(x)` is not: a borrow may mark bytes above a
+    // zero byte too, but never marks a word without one.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map(u64::from_le_bytes)
+    {
+        let quote = zero(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero(word ^ (ONES * u64::from(b'\\')));
+        // A byte below 0x20, the same way (exact for any bound up to 0x80).
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        if quote | backslash | control != 0 {
+            break;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
 /// The deepest nesting this path reads (it recurses): the ceiling of the depth limit.
 const MAX_RECURSION: usize = crate::parse::MAX_DEPTH;
 
@@ -183,28 +216,21 @@ impl<'t> Reader<'t> {
         self.at += 1;
         let run_start = self.at;
         // The common case: no escape, so the text between the quotes is the string.
-        while let Some(b) = self.peek() {
-            match b {
-                b'"' => {
-                    // Quotes and backslashes are ASCII, so these slices fall on char boundaries.
-                    let text = self.text.get(run_start..self.at)?;
-                    self.at += 1;
-                    return Some(Cow::Borrowed(text));
-                }
-                b'\\' => break,
-                0..=0x1f => return None,
-                _ => self.at += 1,
+        self.at = plain_run(self.bytes, self.at);
+        match self.peek()? {
+            b'"' => {
+                // Quotes and backslashes are ASCII, so these slices fall on char boundaries.
+                let text = self.text.get(run_start..self.at)?;
+                self.at += 1;
+                return Some(Cow::Borrowed(text));
             }
+            b'\\' => {}
+            _ => return None,
         }
         let mut out = self.text.get(run_start..self.at)?.to_string();
         loop {
             let run = self.at;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.at += 1;
-            }
+            self.at = plain_run(self.bytes, self.at);
             out.push_str(self.text.get(run..self.at)?);
             match self.peek()? {
                 b'"' => {
@@ -304,6 +330,48 @@ impl<'t> Reader<'t> {
     fn digits(&mut self) {
         while self.peek().is_some_and(|b| b.is_ascii_digit()) {
             self.at += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_run;
+
+    fn byte_by_byte(bytes: &[u8], at: usize) -> usize {
+        bytes
+            .get(at..)
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            })
+            .map_or(bytes.len(), |i| at + i)
+    }
+
+    /// Every byte value at every place of words and their tails, among fillers on both sides
+    /// of each bound the test uses (0x20, 0x80), and after an earlier stop byte.
+    #[test]
+    fn a_plain_run_ends_where_a_byte_by_byte_scan_ends() {
+        for len in 0..20 {
+            for place in 0..len {
+                for stop in 0..=255u8 {
+                    for filler in [b'a', b' ', b'!', 0x7f, 0x80, 0xc3, 0xff] {
+                        let mut bytes = vec![filler; len];
+                        bytes[place] = stop;
+                        for start in 0..=len.min(9) {
+                            assert_eq!(
+                                plain_run(&bytes, start),
+                                byte_by_byte(&bytes, start),
+                                "{bytes:?} from {start}"
+                            );
+                        }
+                        if place > 0 {
+                            bytes[place - 1] = b'"';
+                            assert_eq!(plain_run(&bytes, 0), byte_by_byte(&bytes, 0));
+                        }
+                    }
+                }
+            }
         }
     }
 }

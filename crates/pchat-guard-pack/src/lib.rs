@@ -25,6 +25,47 @@ pub const TESTS_DIR: &str = "tests";
 /// The extensions of policy test cases.
 pub const TEST_CASE_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// The largest rule, facts, configuration or policy test file read: what a manifest may be
+/// (the engine's default limit), so a file of any kind is refused before it is held whole.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a UTF-8 text file of at most [`MAX_FILE_BYTES`]; the error names the file and says
+/// what is wrong (`cannot read `x`: ...`).
+pub fn read_text(path: &Path) -> Result<String, String> {
+    read_capped(path, MAX_FILE_BYTES).and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "cannot read `{}`: it is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })
+    })
+}
+
+/// Reads a file of at most `max` bytes, refusing a larger one without reading past the limit.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let shown = path.display();
+    let too_large = |size: u64| {
+        format!("cannot read `{shown}`: it is {size} bytes or more, past the limit of {max} bytes")
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    if let Ok(meta) = file.metadata()
+        && meta.len() > max
+    {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// The rule source files of the pack in `dir`: every `*.rules` file below it, outside `tests`
 /// folders, sorted by path.
 pub fn source_files(dir: &Path) -> Vec<PathBuf> {
@@ -70,8 +111,7 @@ pub fn read_sources(dir: &Path, relative_to: Option<&Path>) -> Result<Vec<Source
     }
     let mut sources = Vec::new();
     for file in source_files(dir) {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+        let text = read_text(&file)?;
         let name = relative_to
             .and_then(|root| file.strip_prefix(root).ok())
             .unwrap_or(&file);
@@ -221,8 +261,7 @@ pub fn compile_pack(
             .unwrap_or(&file)
             .display()
             .to_string();
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        let text = read_text(&file)?;
         for fact in parse_facts(&text, &shown)? {
             match facts.iter().find(|f| f.id == fact.id) {
                 Some(known) if *known == fact => {}

@@ -119,8 +119,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 /// Reads and checks a configuration file. Errors are `file:line:col: message` lines.
 pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+    let text = pchat_guard_pack::read_text(path)?;
     let located = |span: Option<std::ops::Range<usize>>, message: &str| -> String {
         let at = span.map_or(0, |s| s.start);
         let index = pchat_guard_engine::LineIndex::new(&text);

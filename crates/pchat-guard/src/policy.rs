@@ -92,8 +92,7 @@ struct PatchCase {
 /// case; any other is a manifest checked as it is, with `# only:`, `# expect:` and `# today:`
 /// comments (or a `.expect` file beside it) saying what it must give.
 pub fn read_case(path: &Path) -> Result<Case, String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let text = pchat_guard_pack::read_text(path)?;
     if let Some(value) = parse_any(path, &text).filter(|v| v.get("base").is_some()) {
         return patch_case(path, value);
     }
@@ -126,12 +125,8 @@ fn patch_case(path: &Path, value: serde_json::Value) -> Result<Case, String> {
     let case: PatchCase =
         serde_json::from_value(value).map_err(|e| format!("`{shown}`: not a test case: {e}"))?;
     let base_path = path.parent().unwrap_or(Path::new(".")).join(&case.base);
-    let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
-        format!(
-            "`{shown}`: cannot read its base `{}`: {e}",
-            base_path.display()
-        )
-    })?;
+    let base_text =
+        pchat_guard_pack::read_text(&base_path).map_err(|e| format!("`{shown}`: its base: {e}"))?;
     let mut manifest = parse_any(&base_path, &base_text).ok_or_else(|| {
         format!(
             "`{shown}`: its base `{}` does not parse",

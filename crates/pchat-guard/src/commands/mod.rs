@@ -142,10 +142,12 @@ pub fn host_options(args: &HostArgs) -> HostOptions {
 pub fn module_bytes(args: &HostArgs, out: &mut Outcome) -> Result<Cow<'static, [u8]>, ExitStatus> {
     match &args.module {
         None => Ok(Cow::Borrowed(MODULE)),
-        Some(path) => std::fs::read(path).map(Cow::Owned).map_err(|e| {
-            say!(out, "error: cannot read `{}`: {e}", path.display());
-            ExitStatus::CannotCheck
-        }),
+        Some(path) => pchat_guard_pack::read_capped(path, pchat_guard_pack::MAX_FILE_BYTES)
+            .map(Cow::Owned)
+            .map_err(|e| {
+                say!(out, "error: {e}");
+                ExitStatus::CannotCheck
+            }),
     }
 }
 

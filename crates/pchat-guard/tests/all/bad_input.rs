@@ -199,6 +199,57 @@ fn generated_hostile_inputs_are_bounded_and_located() {
         let summary = run(&["--no-config", "rules", "--policies", &pack.to_string_lossy()], name);
         cases.push((name, summary.replace(&*dir.to_string_lossy(), "<dir>")));
     }
+    // Rule, configuration and module files past the 64 MiB every file is held to (sparse:
+    // refused by their size, before anything is read).
+    let oversized = |name: &str| {
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+        file.set_len((64 << 20) + 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        path
+    };
+    let pack = dir.join("pack-oversized");
+    std::fs::create_dir_all(&pack).unwrap_or_default();
+    let _ = std::fs::rename(oversized("x.rules"), pack.join("x.rules"));
+    cases.push((
+        "oversized-rules",
+        run(
+            &[
+                "--no-config",
+                "rules",
+                "--policies",
+                &pack.to_string_lossy(),
+            ],
+            "oversized rules",
+        ),
+    ));
+    let config = oversized("pchat-guard.toml");
+    cases.push((
+        "oversized-config",
+        run(
+            &[
+                "--config",
+                &config.to_string_lossy(),
+                "check",
+                "examples/topologies/stretched-high-bandwidth.yaml",
+            ],
+            "oversized config",
+        ),
+    ));
+    let module = oversized("module.wasm");
+    cases.push((
+        "oversized-module",
+        run(
+            &[
+                "--no-config",
+                "check",
+                "--module",
+                &module.to_string_lossy(),
+                "examples/topologies/stretched-high-bandwidth.yaml",
+            ],
+            "oversized module",
+        ),
+    ));
     // Hostile waiver and baseline files.
     let site = "examples/topologies/stretched-high-bandwidth.yaml";
     let waivers = write(

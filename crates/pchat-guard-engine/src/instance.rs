@@ -140,14 +140,19 @@ impl<'a> JsonNode<'a, Tree> for &'a Node {
 #[derive(Clone, Copy)]
 pub struct Members<'a> {
     entries: &'a [Entry],
-    /// Whether a key stands twice (rare: the manifest has a duplicate-key finding).
-    repeats: bool,
 }
 
 impl<'a> Members<'a> {
     fn of(entries: &'a [Entry]) -> Self {
+        Members { entries }
+    }
+
+    /// Whether a key stands twice (rare: the manifest has a duplicate-key finding). Asked only
+    /// by the passes over all members, not by lookups (`get` takes the last one anyway).
+    fn repeats(&self) -> bool {
+        let entries = self.entries;
         let same = |a: &Entry, b: &Entry| std::sync::Arc::ptr_eq(&a.key, &b.key) || a.key == b.key;
-        let repeats = if entries.len() <= 16 {
+        if entries.len() <= 16 {
             entries.iter().enumerate().any(|(i, e)| {
                 entries
                     .get(..i)
@@ -156,8 +161,7 @@ impl<'a> Members<'a> {
         } else {
             let mut seen = rustc_hash::FxHashSet::default();
             !entries.iter().all(|e| seen.insert(&*e.key))
-        };
-        Members { entries, repeats }
+        }
     }
 
     /// Per entry, the index of the entry whose value counts when the entry is the key's first
@@ -185,7 +189,7 @@ impl<'a> Object<'a, Tree> for Members<'a> {
     type MembersIter = MembersIter<'a>;
 
     fn len(&self) -> usize {
-        if self.repeats {
+        if self.repeats() {
             self.firsts().iter().flatten().count()
         } else {
             self.entries.len()
@@ -205,7 +209,7 @@ impl<'a> Object<'a, Tree> for Members<'a> {
         MembersIter {
             entries: self.entries,
             at: 0,
-            firsts: self.repeats.then(|| self.firsts()),
+            firsts: self.repeats().then(|| self.firsts()),
         }
     }
 }

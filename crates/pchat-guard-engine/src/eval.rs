@@ -46,6 +46,69 @@ enum Key<'a> {
     Bool(bool),
 }
 
+/// The items of a list value, read in place: a list of the manifest is not copied.
+#[derive(Clone)]
+enum Items<'a> {
+    /// An array of the manifest.
+    Nodes(&'a [Node]),
+    /// A computed list.
+    Vals(Rc<Vec<Val<'a>>>),
+    /// The entries of an index under one key.
+    Refs(Rc<[&'a Node]>),
+}
+
+impl<'a> Items<'a> {
+    const NONE: Items<'static> = Items::Nodes(&[]);
+
+    fn len(&self) -> usize {
+        match self {
+            Items::Nodes(nodes) => nodes.len(),
+            Items::Vals(vals) => vals.len(),
+            Items::Refs(refs) => refs.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<Val<'a>> {
+        match self {
+            Items::Nodes(nodes) => nodes.get(i).map(Val::Node),
+            Items::Vals(vals) => vals.get(i).cloned(),
+            Items::Refs(refs) => refs.get(i).map(|node| Val::Node(node)),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Val<'a>> + '_ {
+        (0..self.len()).map_while(|i| self.get(i))
+    }
+}
+
+impl<'a> IntoIterator for Items<'a> {
+    type Item = Val<'a>;
+    type IntoIter = ItemsIter<'a>;
+
+    fn into_iter(self) -> ItemsIter<'a> {
+        ItemsIter {
+            items: self,
+            next: 0,
+        }
+    }
+}
+
+/// Iterates over [`Items`] by position.
+struct ItemsIter<'a> {
+    items: Items<'a>,
+    next: usize,
+}
+
+impl<'a> Iterator for ItemsIter<'a> {
+    type Item = Val<'a>;
+
+    fn next(&mut self) -> Option<Val<'a>> {
+        let item = self.items.get(self.next)?;
+        self.next += 1;
+        Some(item)
+    }
+}
+
 impl<'a> Val<'a> {
     fn origin(&self) -> Option<&'a Node> {
         match self {
@@ -138,14 +201,14 @@ impl<'a> Val<'a> {
     }
 
     /// The items of a list (none for anything else).
-    fn items(&self) -> Vec<Val<'a>> {
+    fn items(&self) -> Items<'a> {
         match self {
             Val::Node(Node {
                 value: Value::Array(items),
                 ..
-            }) => items.iter().map(Val::Node).collect(),
-            Val::List(items) => items.as_ref().clone(),
-            _ => Vec::new(),
+            }) => Items::Nodes(items),
+            Val::List(items) => Items::Vals(Rc::clone(items)),
+            _ => Items::NONE,
         }
     }
 
@@ -177,7 +240,7 @@ impl<'a> Val<'a> {
             }) => self
                 .items()
                 .iter()
-                .map(Val::render)
+                .map(|item| item.render())
                 .collect::<Vec<_>>()
                 .join(", "),
             Val::Node(
@@ -223,7 +286,7 @@ fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
         (Val::Node(x), Val::Node(y)) if matches!(x.value, Value::Object(_)) => std::ptr::eq(*x, *y),
         _ if is_list(a) && is_list(b) => {
             let (xs, ys) = (a.items(), b.items());
-            xs.len() == ys.len() && xs.iter().zip(&ys).all(|(x, y)| equal(x, y))
+            xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| equal(&x, &y))
         }
         _ => false,
     }
@@ -258,13 +321,15 @@ impl RuleCoverage {
 }
 
 /// The items of a collection grouped by the value at a field path.
-type Index<'a> = HashMap<Key<'a>, Vec<&'a Node>>;
+type Index<'a> = HashMap<Key<'a>, Rc<[&'a Node]>>;
 
 /// Runs rules over one manifest.
 pub struct Evaluator<'a> {
     root: &'a Node,
     steps: u64,
-    coverage: HashMap<String, RuleCoverage>,
+    /// By rule, in the order the rules ran; `current` is the one running.
+    coverage: Vec<(&'a str, RuleCoverage)>,
+    current: usize,
     ids: HashMap<String, Rc<HashMap<&'a str, &'a Node>>>,
     /// By collection, then by key path.
     indexes: HashMap<String, HashMap<Vec<String>, Rc<Index<'a>>>>,
@@ -282,7 +347,8 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             root,
             steps: 0,
-            coverage: HashMap::default(),
+            coverage: Vec::new(),
+            current: 0,
             ids: HashMap::default(),
             indexes: HashMap::default(),
             pointers: None,
@@ -300,14 +366,26 @@ impl<'a> Evaluator<'a> {
     pub fn run(&mut self, bundle: &'a Bundle, index: &LineIndex<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for rule in &bundle.rules {
-            self.coverage
-                .insert(rule.id.clone(), RuleCoverage::none_for(rule));
+            // A rule run again (another run with the same pack) starts its counts afresh.
+            let fresh = (rule.id.as_str(), RuleCoverage::none_for(rule));
+            self.current = match self.coverage.iter().position(|(id, _)| *id == rule.id) {
+                Some(i) => {
+                    if let Some(place) = self.coverage.get_mut(i) {
+                        *place = fresh;
+                    }
+                    i
+                }
+                None => {
+                    self.coverage.push(fresh);
+                    self.coverage.len() - 1
+                }
+            };
             self.dangling = false;
             self.tainted.clear();
             let mut env = vec![Val::None; rule.slots as usize];
             let before = out.len();
-            self.clauses(rule, 0, &mut env, None, index, &mut out);
-            if let Some(c) = self.coverage.get_mut(&rule.id) {
+            self.clauses(rule, 0, 0, &mut env, None, index, &mut out);
+            if let Some((_, c)) = self.coverage.get_mut(self.current) {
                 c.findings = (out.len() - before) as u64;
             }
         }
@@ -315,21 +393,27 @@ impl<'a> Evaluator<'a> {
     }
 
     /// What each rule did in the runs so far, by rule id.
-    pub fn coverage(&self) -> &HashMap<String, RuleCoverage> {
-        &self.coverage
+    pub fn coverage(&self) -> std::collections::BTreeMap<String, RuleCoverage> {
+        self.coverage
+            .iter()
+            .map(|(id, c)| (id.to_string(), c.clone()))
+            .collect()
     }
 
+    /// Runs the body from clause `i` on; `wheres` is the number of `where` clauses before it.
+    #[allow(clippy::too_many_arguments)]
     fn clauses(
         &mut self,
         rule: &'a Rule,
         i: usize,
+        wheres: usize,
         env: &mut Vec<Val<'a>>,
         subject: Option<&'a Node>,
         index: &LineIndex<'_>,
         out: &mut Vec<Finding>,
     ) {
         match rule.body.get(i) {
-            None => self.reports(rule, env, subject, index, out),
+            None => self.reports(rule, wheres, env, subject, index, out),
             Some(Clause::For { slot, source }) => {
                 let items = self.eval(source, env).items();
                 if self.take_dangling() {
@@ -338,7 +422,7 @@ impl<'a> Evaluator<'a> {
                 for item in items {
                     let origin = item.origin().or(subject);
                     set(env, *slot, item);
-                    self.clauses(rule, i + 1, env, origin, index, out);
+                    self.clauses(rule, i + 1, wheres, env, origin, index, out);
                 }
             }
             Some(Clause::Let { slot, value }) => {
@@ -347,22 +431,16 @@ impl<'a> Evaluator<'a> {
                     return;
                 }
                 set(env, *slot, v);
-                self.clauses(rule, i + 1, env, subject, index, out);
+                self.clauses(rule, i + 1, wheres, env, subject, index, out);
             }
             Some(Clause::Where(condition)) => {
                 let held = self.eval(condition, env).truthy();
                 if self.take_dangling() {
                     return;
                 }
-                let nth = rule
-                    .body
-                    .iter()
-                    .take(i)
-                    .filter(|c| matches!(c, Clause::Where(_)))
-                    .count();
-                self.count_branch(&rule.id, nth, held);
+                self.count_branch(wheres, held);
                 if held {
-                    self.clauses(rule, i + 1, env, subject, index, out);
+                    self.clauses(rule, i + 1, wheres + 1, env, subject, index, out);
                 }
             }
         }
@@ -386,11 +464,12 @@ impl<'a> Evaluator<'a> {
         std::mem::take(&mut self.dangling)
     }
 
-    fn count_branch(&mut self, rule: &str, nth: usize, held: bool) {
+    /// Counts the `nth` branch of the running rule.
+    fn count_branch(&mut self, nth: usize, held: bool) {
         if let Some([held_count, failed_count]) = self
             .coverage
-            .get_mut(rule)
-            .and_then(|c| c.wheres.get_mut(nth))
+            .get_mut(self.current)
+            .and_then(|(_, c)| c.wheres.get_mut(nth))
         {
             if held {
                 *held_count += 1;
@@ -401,19 +480,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The findings of every `report` clause for one binding of the body.
+    /// `wheres` is the number of the body's `where` clauses.
     fn reports(
         &mut self,
         rule: &'a Rule,
+        wheres: usize,
         env: &mut [Val<'a>],
         subject: Option<&'a Node>,
         index: &LineIndex<'_>,
         out: &mut Vec<Finding>,
     ) {
-        let mut nth = rule
-            .body
-            .iter()
-            .filter(|c| matches!(c, Clause::Where(_)))
-            .count();
+        // The `when` branches are counted after the body's `where` clauses.
+        let mut nth = wheres;
         for report in &rule.reports {
             let branch = report.when.as_ref().map(|_| {
                 nth += 1;
@@ -428,7 +506,7 @@ impl<'a> Evaluator<'a> {
                     }
                     (Some(*slot), items)
                 }
-                None => (None, Vec::new()),
+                None => (None, Items::NONE),
             };
             let mut items = items.into_iter();
             let mut rounds = 0usize;
@@ -452,7 +530,7 @@ impl<'a> Evaluator<'a> {
                     if self.take_dangling() {
                         continue;
                     }
-                    self.count_branch(&rule.id, branch, held);
+                    self.count_branch(branch, held);
                     if !held {
                         continue;
                     }
@@ -563,7 +641,7 @@ impl<'a> Evaluator<'a> {
         {
             return Rc::clone(index);
         }
-        let mut map: Index<'a> = HashMap::default();
+        let mut map: HashMap<Key<'a>, Vec<&'a Node>> = HashMap::default();
         for item in Val::Node(self.root).field(collection).items() {
             self.steps += 1;
             let Val::Node(node) = item else { continue };
@@ -575,7 +653,7 @@ impl<'a> Evaluator<'a> {
                 Val::Node(Node {
                     value: Value::Array(_),
                     ..
-                }) => value.items().iter().filter_map(Val::key).collect(),
+                }) => value.items().iter().filter_map(|item| item.key()).collect(),
                 _ => value.key().into_iter().collect::<Vec<_>>(),
             };
             for key in keys {
@@ -585,12 +663,45 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        let map = Rc::new(map);
+        let map: Rc<Index<'a>> = Rc::new(
+            map.into_iter()
+                .map(|(key, nodes)| (key, Rc::from(nodes)))
+                .collect(),
+        );
         self.indexes
             .entry(collection.to_string())
             .or_default()
             .insert(path.to_vec(), Rc::clone(&map));
         map
+    }
+
+    /// The node an expression names when it is a variable, the root or a field of one (`None`
+    /// inside for absence or a value that is not the manifest's), found without copying a
+    /// value, and with the steps and the dangling references `eval` would count. `None` when
+    /// the expression is anything else; nothing is evaluated then.
+    fn place(&mut self, expr: &'a Expr, env: &[Val<'a>]) -> Option<Option<&'a Node>> {
+        match expr {
+            Expr::Var(slot) => {
+                self.steps += 1;
+                if self.tainted.contains(slot) {
+                    self.dangling = true;
+                }
+                Some(match env.get(*slot as usize) {
+                    Some(Val::Node(node)) => Some(*node),
+                    _ => None,
+                })
+            }
+            Expr::Root => {
+                self.steps += 1;
+                Some(Some(self.root))
+            }
+            Expr::Field(object, name) => {
+                let object = self.place(object, env)?;
+                self.steps += 1;
+                Some(object.and_then(|n| n.get(name)).map(|e| &e.value))
+            }
+            _ => None,
+        }
     }
 
     /// Evaluates an expression.
@@ -608,7 +719,12 @@ impl<'a> Evaluator<'a> {
                 env.get(*slot as usize).cloned().unwrap_or(Val::None)
             }
             Expr::Root => Val::Node(self.root),
-            Expr::Field(object, name) => self.eval(object, env).field(name),
+            Expr::Field(object, name) => match self.place(object, env) {
+                Some(node) => node
+                    .and_then(|n| n.get(name))
+                    .map_or(Val::None, |e| Val::Node(&e.value)),
+                None => self.eval(object, env).field(name),
+            },
             Expr::Lookup {
                 collection,
                 key,
@@ -654,7 +770,19 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Expr::In(item, list) => {
-                let (item, list) = (self.eval(item, env), self.eval(list, env));
+                let item = self.eval(item, env);
+                if let Expr::List(items) = &**list {
+                    // A list written out: each item evaluated (as building the list would) and
+                    // compared, without building it.
+                    self.steps += 1;
+                    let mut found = false;
+                    for e in items {
+                        let value = self.eval(e, env);
+                        found = found || equal(&item, &value);
+                    }
+                    return Val::Bool(found);
+                }
+                let list = self.eval(list, env);
                 Val::Bool(match &list {
                     Val::List(items) => items.iter().any(|x| equal(&item, x)),
                     Val::Node(Node {
@@ -682,8 +810,14 @@ impl<'a> Evaluator<'a> {
                 Val::None
             }
             Expr::Call(builtin, args) => {
-                let args: Vec<Val<'a>> = args.iter().map(|a| self.eval(a, env)).collect();
-                call(*builtin, &args)
+                // Every argument is evaluated; the built-ins other than `coalesce` read two.
+                let mut args = args.iter();
+                let receiver = args.next().map_or(Val::None, |a| self.eval(a, env));
+                let argument = args.next().map_or(Val::None, |a| self.eval(a, env));
+                for rest in args {
+                    self.eval(rest, env);
+                }
+                call(*builtin, receiver, argument)
             }
             Expr::Let { slot, value, body } => {
                 // The value is computed once, but a dangling reference in it counts only where
@@ -717,13 +851,11 @@ impl<'a> Evaluator<'a> {
                 body,
             } => {
                 let key = self.eval(key, env).key();
-                let candidates: Vec<Val<'a>> = match key {
+                let candidates = match key {
                     Some(k) => self
                         .index(collection, key_path)
                         .get(&k)
-                        .map_or_else(Vec::new, |nodes| {
-                            nodes.iter().map(|n| Val::Node(n)).collect()
-                        }),
+                        .map_or(Items::NONE, |nodes| Items::Refs(Rc::clone(nodes))),
                     None => Val::Node(self.root).field(collection).items(),
                 };
                 self.quantify(*kind, *slot, candidates, body, env)
@@ -735,7 +867,7 @@ impl<'a> Evaluator<'a> {
         &mut self,
         kind: QuantKind,
         slot: u32,
-        items: Vec<Val<'a>>,
+        items: Items<'a>,
         body: &'a Expr,
         env: &mut [Val<'a>],
     ) -> Val<'a> {
@@ -835,9 +967,7 @@ fn compare(op: CmpOp, a: &Val<'_>, b: &Val<'_>) -> bool {
     }
 }
 
-fn call<'a>(builtin: Builtin, args: &[Val<'a>]) -> Val<'a> {
-    let receiver = args.first().cloned().unwrap_or(Val::None);
-    let argument = args.get(1).cloned().unwrap_or(Val::None);
+fn call<'a>(builtin: Builtin, receiver: Val<'a>, argument: Val<'a>) -> Val<'a> {
     match builtin {
         Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => {
             match (receiver.as_str(), argument.as_str()) {
@@ -863,11 +993,14 @@ fn call<'a>(builtin: Builtin, args: &[Val<'a>]) -> Val<'a> {
             }
             Val::List(Rc::new(out))
         }
-        Builtin::Coalesce => args
-            .iter()
-            .find(|a| !a.is_none())
-            .cloned()
-            .unwrap_or(Val::None),
+        // Answered in `eval`, which evaluates the arguments only up to the first present one.
+        Builtin::Coalesce => {
+            if receiver.is_none() {
+                argument
+            } else {
+                receiver
+            }
+        }
     }
 }
 
@@ -935,6 +1068,36 @@ mod tests {
         };
         assert_eq!(evaluator.eval(&found, &mut env).as_int(), Some(1433));
         assert!(!evaluator.take_dangling());
+        // Read through a field (the path found without copying the value), it counts too.
+        let through_field = Expr::Let {
+            slot: 0,
+            value: lookup("nowhere"),
+            body: Box::new(Expr::Field(Box::new(Expr::Var(0)), "port".into())),
+        };
+        assert!(matches!(
+            evaluator.eval(&through_field, &mut env),
+            Val::None
+        ));
+        assert!(
+            evaluator.take_dangling(),
+            "the slot was read through a field"
+        );
+        // A list written out in `in` has every item evaluated, also after one that matched.
+        let listed = Expr::In(
+            lit(1),
+            Box::new(Expr::List(vec![Expr::Lit(Lit::Int(1)), *lookup("nowhere")])),
+        );
+        let steps = evaluator.steps();
+        assert!(evaluator.eval(&listed, &mut env).truthy());
+        assert!(
+            evaluator.take_dangling(),
+            "the item after the match was evaluated"
+        );
+        assert_eq!(
+            evaluator.steps() - steps,
+            6,
+            "in, 1, the list, 1, lookup, its key"
+        );
         // A dangling reference met before the `let` is kept.
         evaluator.dangling = true;
         evaluator.eval(&unread, &mut env);

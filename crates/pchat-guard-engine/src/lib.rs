@@ -202,7 +202,7 @@ impl Checker {
                     let mut evaluator = eval::Evaluator::new(root);
                     findings.extend(evaluator.run(bundle, &index));
                     if request.coverage {
-                        coverage = Some(evaluator.coverage().clone().into_iter().collect());
+                        coverage = Some(evaluator.coverage());
                     }
                 }
                 let rules: Vec<&str> = bundle

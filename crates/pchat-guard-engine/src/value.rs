@@ -123,7 +123,7 @@ impl Node {
     /// The value under `key` (the last one where the key is duplicated).
     pub fn get(&self, key: &str) -> Option<&Entry> {
         match &self.value {
-            Value::Object(entries) => entries.iter().rev().find(|e| *e.key == *key),
+            Value::Object(entries) => entries.iter().rev().find(|e| same_key(&e.key, key)),
             _ => None,
         }
     }
@@ -228,6 +228,27 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
     out
 }
 
+/// Whether two keys are equal. Keys are short: compared here eight bytes at a time rather than
+/// through a call to the byte-by-byte `memcmp` the WebAssembly target links.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, rest_a)), Some((y, rest_b))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        a = rest_a;
+        b = rest_b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +326,29 @@ mod tests {
         assert_eq!(a, b);
         assert!(!Arc::ptr_eq(&a, &b));
         assert!(Arc::ptr_eq(&keys.get("k0"), &keys.get("k0")));
+    }
+
+    #[test]
+    fn keys_compare_as_strings_do() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "id",
+            "fqdn",
+            "sql_instances",
+            "sql_instance",
+            "data_centers",
+            "data_centerz",
+            "ab\u{e9}",
+            "ab\u{e8}",
+            "0123456789abcdef",
+            "0123456789abcdeF",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 }

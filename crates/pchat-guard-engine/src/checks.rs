@@ -209,10 +209,11 @@ fn follow<'a>(root: &'a Node, path: &'a [Step]) -> Vec<(Followed, &'a Node)> {
     current
 }
 
-/// The array indices a [`follow`] took, in order.
+/// The array indices a [`follow`] took, in order. Held inline (a reference field's path has
+/// few arrays), so that following a path through thousands of items allocates nothing per item.
 #[derive(Debug, Clone, Default)]
 struct Followed {
-    indices: Vec<usize>,
+    indices: smallvec::SmallVec<[usize; 4]>,
 }
 
 impl Followed {

@@ -228,15 +228,14 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
     out
 }
 
-/// Whether two keys are equal. Keys are short: compared here eight bytes at a time rather than
-/// through a call to the byte-by-byte `memcmp` the WebAssembly target links.
+/// Whether two keys are equal. Keys are short: compared here eight bytes at a time, inline,
+/// rather than through a call to `memcmp` (in the WebAssembly module a function of its own).
 #[inline]
 fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
     }
-    let (mut a, mut b) = (a, b);
     while let (Some((x, rest_a)), Some((y, rest_b))) =
         (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
     {

@@ -80,6 +80,12 @@ pub struct CheckRequest {
     /// `waivers` apply.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignore_manifest_waivers: bool,
+    /// The host gives the findings their fingerprints ([`FileReport::fill_fingerprints`], the
+    /// same value): the module leaves them out. A native host hashes with the processor's SHA
+    /// instructions, which WebAssembly does not have (a fingerprint hashes the finding's
+    /// message, about 55 instructions a byte in the module). A drawing always has them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_fingerprints: bool,
 }
 
 /// The answer to a JSON request: a report, or why the request itself was unusable.
@@ -248,7 +254,9 @@ impl Checker {
             ),
             coverage,
         };
-        report.fill_fingerprints();
+        if !request.host_fingerprints {
+            report.fill_fingerprints();
+        }
         (report, parsed.ok())
     }
 
@@ -349,7 +357,9 @@ impl Checker {
         if let Some(Err(message)) = request.check.bundle.as_ref().map(check_bundle) {
             return DiagramResponse::Error { message };
         }
-        let report = self.check_with(&request.check, pack);
+        let mut report = self.check_with(&request.check, pack);
+        // The drawing marks each finding's shape with its fingerprint.
+        report.fill_fingerprints();
         let text = request.check.source.as_str();
         let drawn = if report.checked {
             parse_source(text, report.input_format, &request.check.limits)

@@ -287,6 +287,8 @@ pub fn run(args: CheckArgs) -> Outcome {
             bundle: None,
             today: Some(today),
             ignore_manifest_waivers: args.ignore_manifest_waivers,
+            // Hashed here too, with the processor's SHA instructions, once the report is back.
+            host_fingerprints: true,
             waivers: waiver_files
                 .iter()
                 .flat_map(|w| w.for_file(&item.shown))
@@ -309,7 +311,10 @@ pub fn run(args: CheckArgs) -> Outcome {
             }
         };
         match serde_json::from_str::<Response>(&response) {
-            Ok(Response::Ok { report }) => results.push((report, kept)),
+            Ok(Response::Ok { mut report }) => {
+                report.fill_fingerprints();
+                results.push((report, kept));
+            }
             Ok(Response::Error { message }) => {
                 return out.internal(&HostError::Failure(format!(
                     "the module refused the request for `{}`: {message}",

@@ -125,6 +125,7 @@ pub fn run(args: &TestArgs) -> Outcome {
             today,
             waivers: Vec::new(),
             ignore_manifest_waivers: false,
+            host_fingerprints: false,
         };
         let response = serde_json::to_vec(&request)
             .map_err(|e| HostError::Failure(e.to_string()))

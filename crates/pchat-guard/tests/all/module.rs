@@ -241,6 +241,60 @@ fn a_digest_from_the_host_is_reported_and_saves_the_module_hashing_the_text() {
 }
 
 #[test]
+fn fingerprints_left_to_the_host_are_the_ones_the_module_gives() {
+    // With `host_fingerprints` the module leaves them out (and spends less fuel: it hashes
+    // each finding's message otherwise); the CLI asks for that and fills them in itself. Its
+    // report must carry, finding by finding, the fingerprints the module gives.
+    let file = "tests/fixtures/pack/everything-wrong.yaml";
+    let path = crate::support::root().join(file);
+    let mut request = crate::support::request_for(&path);
+    let mut fresh = host().session().unwrap_or_else(|e| panic!("{e}"));
+    let answer = |session: &mut pchat_guard::host::Session, request: &CheckRequest| {
+        let json = serde_json::to_vec(request).unwrap_or_default();
+        let response = session.check(&json).unwrap_or_else(|e| panic!("{e}"));
+        let fuel = session.fuel_used();
+        match serde_json::from_str::<pchat_guard_engine::Response>(&response) {
+            Ok(pchat_guard_engine::Response::Ok { report }) => (report, fuel),
+            other => panic!("{other:?}"),
+        }
+    };
+    answer(&mut fresh, &request);
+    let (module, hashing) = answer(&mut fresh, &request);
+    assert!(module.findings.len() > 5, "{module:?}");
+    assert!(module.findings.iter().all(|f| f.fingerprint.is_some()));
+    request.host_fingerprints = true;
+    let (bare, not_hashing) = answer(&mut fresh, &request);
+    assert!(bare.findings.iter().all(|f| f.fingerprint.is_none()));
+    assert!(not_hashing < hashing, "{not_hashing} >= {hashing}");
+    let mut filled = bare.clone();
+    filled.fill_fingerprints();
+    assert_eq!(filled, module);
+
+    let (_, stdout, stderr) = outcome(&cli(&["check", "--format", "json", file]));
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let fingerprints = |findings: &serde_json::Value| -> Vec<(String, String)> {
+        findings
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    f["pointer"].as_str().unwrap_or_default().to_string(),
+                    f["fingerprint"].as_str().unwrap_or("missing").to_string(),
+                )
+            })
+            .collect()
+    };
+    let mut from_cli = fingerprints(&report["files"][0]["findings"]);
+    let module = serde_json::to_value(&module.findings).unwrap_or_default();
+    let mut from_module = fingerprints(&module);
+    from_cli.sort();
+    from_module.sort();
+    assert_eq!(from_cli, from_module);
+}
+
+#[test]
 fn the_text_apart_from_the_request_gives_the_same_reports_as_the_text_inside_it() {
     // `pcg_check_text` (the CLI's way), `pcg_check` with the whole request as JSON, and a
     // module without `pcg_check_text` (the host falls back to `pcg_check`) answer alike, for

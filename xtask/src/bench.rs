@@ -5,7 +5,8 @@
 //!   reference topology and on generated manifests of 1 to 10,000 pools (`cargo xtask gen`).
 //! - The findings of each tool on each row, and peak RSS (GNU time).
 //! - In process (`bench-inproc`, built with `--features bench`): the module in the wasmtime host
-//!   and the `regorus` crate.
+//!   and the `regorus` crate, and the fuel (WebAssembly work, counted exactly) of the warm check
+//!   as the CLI sends it: the one figure here that compares across runs and machines.
 //! - The module's size, raw, gzip -9 and brotli -q 11.
 //!
 //! Prints one table and writes `target/bench/report.json`. Needs hyperfine (Debian package; it is
@@ -471,16 +472,16 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
     }
     println!();
     println!(
-        "| in process | instantiate from cache | first check, fresh instance | warm check (JSON request, module hashes) | warm check (as the CLI: text apart, host hashes) | regorus crate (set input + eval) |"
+        "| in process | instantiate from cache | first check, fresh instance | warm check (JSON request, module hashes) | warm check (as the CLI: text apart, host hashes) | fuel of that check | regorus crate (set input + eval) |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for v in &inproc {
         let us = |k: &str| {
             v[k].as_f64()
                 .map_or("-".to_string(), |x| format!("{x:.0} µs"))
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             Path::new(v["file"].as_str().unwrap_or(""))
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -489,6 +490,9 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
             us("first_check_us"),
             us("warm_check_us"),
             us("warm_check_cli_us"),
+            v["fuel_cli"]
+                .as_u64()
+                .map_or("-".to_string(), |f| f.to_string()),
             us("regorus_in_process_us"),
         );
     }

@@ -44,8 +44,13 @@ pub fn run(files: Vec<String>) -> Result<(), String> {
     let rego = root.join("bench/pchat.rego");
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
+        let name = Path::new(&file)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("x.json")
+            .to_string();
         let request = serde_json::to_vec(&serde_json::json!({
-            "path": Path::new(&file).file_name().and_then(|n| n.to_str()).unwrap_or("x.json"),
+            "path": name,
             "source": text,
         }))
         .map_err(|e| e.to_string())?;
@@ -71,11 +76,6 @@ pub fn run(files: Vec<String>) -> Result<(), String> {
         let warm = median_us(warm_runs, || {
             session.check(&request).map(drop).map_err(|e| e.to_string())
         })?;
-        let name = Path::new(&file)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("x.json")
-            .to_string();
         let warm_cli = median_us(warm_runs, || {
             let request = CheckRequest {
                 source_sha256: Some(sha256_hex(text.as_bytes())),

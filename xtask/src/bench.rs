@@ -6,7 +6,8 @@
 //! - The findings of each tool on each row, and peak RSS (GNU time).
 //! - In process (`bench-inproc`, built with `--features bench`): the module in the wasmtime host
 //!   and the `regorus` crate, and the fuel (WebAssembly work, counted exactly) of the warm check
-//!   as the CLI sends it: the one figure here that compares across runs and machines.
+//!   as the CLI sends it. For every row, the fuel of the check a CLI process makes (a fresh
+//!   instance, the text apart): the one figure here that compares across runs and machines.
 //! - The module's size, raw, gzip -9 and brotli -q 11.
 //!
 //! Prints one table and writes `target/bench/report.json`. Needs hyperfine (Debian package; it is
@@ -160,6 +161,41 @@ fn show_time(s: Option<f64>) -> String {
         Some(s) if s < 1.0 => format!("{:.2} ms", s * 1000.0),
         Some(s) => format!("{s:.2} s"),
     }
+}
+
+/// The JSON lines of `bench-inproc ARGS FILES`, built with `--features bench`.
+fn inproc_lines(root: &Path, args: &[String], files: &[String]) -> Result<Vec<Value>, String> {
+    let mut command = Command::new(cargo());
+    command
+        .current_dir(root)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "xtask",
+            "--features",
+            "bench",
+            "--",
+            "bench-inproc",
+        ])
+        .args(args)
+        .args(files);
+    eprintln!(
+        "bench: in process{} (builds xtask with --features bench the first time)",
+        if args.is_empty() { "" } else { ", fuel" }
+    );
+    let out = output(&mut command)?;
+    if !out.status.success() {
+        return Err(format!(
+            "bench-inproc failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .collect())
 }
 
 pub fn run(args: Vec<String>) -> Result<(), String> {
@@ -355,6 +391,7 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
             anchors.push(("opa".to_string(), rego_eval(opa)));
         }
         let mut result = start_row(&row.name, pg.clone(), anchors.clone(), bytes, row.pools)?;
+        result["file"] = json!(file);
         let (pg_findings, pg_exit) = pchat_guard_findings(&pg, &cache)?;
         result["pchat_guard"]["findings"] = json!(pg_findings);
         result["pchat_guard"]["exit"] = json!(pg_exit);
@@ -368,41 +405,24 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
         table.push(result);
     }
 
+    // The fuel of each row's check: the module's work counted exactly, the figure of a row that
+    // compares across runs and machines (the times move with the machine's load).
+    let all_files: Vec<String> = rows.iter().map(|r| r.file.display().to_string()).collect();
+    let fuel = inproc_lines(&root, &["--fuel".to_string()], &all_files)?;
+    // The table's first row is process start; then one per input, in the order of `rows`.
+    for (row, line) in table.iter_mut().skip(1).zip(&fuel) {
+        if row["file"] == line["file"] {
+            row["pchat_guard"]["fuel"] = line["fuel_first_check_cli"].clone();
+        }
+    }
+
     // In process.
-    let mut inproc = Vec::new();
     let inproc_files: Vec<String> = rows
         .iter()
         .filter(|r| r.pools <= 1)
         .map(|r| r.file.display().to_string())
         .collect();
-    let mut command = Command::new(cargo());
-    command
-        .current_dir(&root)
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "xtask",
-            "--features",
-            "bench",
-            "--",
-            "bench-inproc",
-        ])
-        .args(&inproc_files);
-    eprintln!("bench: in process (builds xtask with --features bench the first time)");
-    let out = output(&mut command)?;
-    if !out.status.success() {
-        return Err(format!(
-            "bench-inproc failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Ok(v) = serde_json::from_str::<Value>(line) {
-            inproc.push(v);
-        }
-    }
+    let inproc = inproc_lines(&root, &[], &inproc_files)?;
 
     // The module.
     let wasm = out_dir.join("pchat_guard.wasm");
@@ -420,7 +440,7 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
     // The table.
     println!();
     println!(
-        "| row | pchat-guard | regorus eval | ratio |{} findings (pg / regorus) | exit (pg) | peak RSS pg / regorus |",
+        "| row | pchat-guard | regorus eval | ratio |{} findings (pg / regorus) | exit (pg) | peak RSS pg / regorus | fuel (pg) |",
         if opa.is_some() {
             " opa eval | ratio |"
         } else {
@@ -428,7 +448,7 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
         }
     );
     println!(
-        "|---|---|---|---|{}---|---|---|",
+        "|---|---|---|---|{}---|---|---|---|",
         if opa.is_some() { "---|---|" } else { "" }
     );
     for r in &table {
@@ -451,7 +471,7 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
             String::new()
         };
         println!(
-            "| {} | {} | {} | {} |{} {} / {} | {} | {} / {} |",
+            "| {} | {} | {} | {} |{} {} / {} | {} | {} / {} | {} |",
             r["row"].as_str().unwrap_or(""),
             show_time(r["pchat_guard"]["median_s"].as_f64()),
             show_time(r["regorus"]["median_s"].as_f64()),
@@ -468,6 +488,9 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
                 .map_or("-".into(), |n| n.to_string()),
             rss("pchat_guard"),
             rss("regorus"),
+            r["pchat_guard"]["fuel"]
+                .as_u64()
+                .map_or("-".into(), |n| n.to_string()),
         );
     }
     println!();

@@ -1,4 +1,4 @@
-//! `bench-inproc FILE...` (built with `--features bench`): in-process figures for each manifest,
+//! `bench-inproc [--fuel] FILE...` (built with `--features bench`): in-process figures for each manifest,
 //! as one JSON line each: pchat-guard's module in the wasmtime host (instantiate from the warm
 //! cache, first check on a fresh instance, warm check) and Regorus' interpreter in process on the
 //! same manifest with `bench/pchat.rego` (input set and `data.pchat.deny` evaluated).
@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pchat_guard::host::{Host, HostOptions};
+use pchat_guard::host::{Host, HostOptions, Session};
 use pchat_guard_engine::report::sha256_hex;
 use pchat_guard_engine::{CheckRequest, Response};
 
@@ -28,13 +28,65 @@ fn median_us(runs: usize, mut f: impl FnMut() -> Result<(), String>) -> Result<f
     Ok(times.get(runs / 2).map_or(0.0, |d| d.as_secs_f64() * 1e6))
 }
 
-pub fn run(files: Vec<String>) -> Result<(), String> {
+/// One check as the CLI sends it and reads the answer: the text apart, hashed by the host, the
+/// findings' fingerprints filled in by the host.
+fn check_as_the_cli(session: &mut Session, name: &str, text: &str) -> Result<(), String> {
+    let request = CheckRequest {
+        source_sha256: Some(sha256_hex(text.as_bytes())),
+        path: name.to_string(),
+        host_fingerprints: true,
+        ..CheckRequest::default()
+    };
+    let response = session
+        .check_text(&request, text.to_string())
+        .map_err(|e| e.to_string())?;
+    match serde_json::from_str::<Response>(&response) {
+        Ok(Response::Ok { mut report }) => {
+            report.fill_fingerprints();
+            Ok(())
+        }
+        Ok(Response::Error { message }) => Err(message),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The file name a manifest is checked under.
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("x.json")
+        .to_string()
+}
+
+/// `bench-inproc --fuel FILE...`: the fuel of one check of each manifest on a fresh instance, as
+/// the CLI process does it, as one JSON line each. No timing: fuel counts the module's work
+/// exactly, so this column compares across runs and machines where the times do not.
+fn fuel_only(files: &[String], options: impl Fn() -> HostOptions) -> Result<(), String> {
+    let host = Host::new(pchat_guard::module::MODULE, options()).map_err(|e| e.to_string())?;
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        let mut session = host.session().map_err(|e| e.to_string())?;
+        check_as_the_cli(&mut session, &file_name(file), &text)?;
+        println!(
+            "{}",
+            serde_json::json!({"file": file, "fuel_first_check_cli": session.fuel_used()})
+        );
+    }
+    Ok(())
+}
+
+pub fn run(args: Vec<String>) -> Result<(), String> {
     let root = crate::root();
     let cache = root.join("target/bench/cache-inproc");
     let options = || HostOptions {
         cache_dir: Some(cache.clone()),
         ..HostOptions::default()
     };
+    if let Some(files) = args.strip_prefix(&["--fuel".to_string()]) {
+        return fuel_only(files, options);
+    }
+    let files = args;
     let module = pchat_guard::module::MODULE;
     // Fills the cache, then loads it again once the file has settled, which records its identity
     // (until then every load checksums the file; see `cache_file_is_intact` in the host).
@@ -44,11 +96,7 @@ pub fn run(files: Vec<String>) -> Result<(), String> {
     let rego = root.join("bench/pchat.rego");
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
-        let name = Path::new(&file)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("x.json")
-            .to_string();
+        let name = file_name(&file);
         let request = serde_json::to_vec(&serde_json::json!({
             "path": name,
             "source": text,
@@ -76,25 +124,7 @@ pub fn run(files: Vec<String>) -> Result<(), String> {
         let warm = median_us(warm_runs, || {
             session.check(&request).map(drop).map_err(|e| e.to_string())
         })?;
-        let warm_cli = median_us(warm_runs, || {
-            let request = CheckRequest {
-                source_sha256: Some(sha256_hex(text.as_bytes())),
-                path: name.clone(),
-                host_fingerprints: true,
-                ..CheckRequest::default()
-            };
-            let response = session
-                .check_text(&request, text.clone())
-                .map_err(|e| e.to_string())?;
-            match serde_json::from_str::<Response>(&response) {
-                Ok(Response::Ok { mut report }) => {
-                    report.fill_fingerprints();
-                    Ok(())
-                }
-                Ok(Response::Error { message }) => Err(message),
-                Err(e) => Err(e.to_string()),
-            }
-        })?;
+        let warm_cli = median_us(warm_runs, || check_as_the_cli(&mut session, &name, &text))?;
         // The module's work in that check, counted exactly: unlike the times, comparable across
         // runs and machines.
         let fuel_cli = session.fuel_used();

@@ -39,8 +39,8 @@ pub fn parse(body: &str, base: usize, limits: &Limits) -> Option<Node> {
 
 /// Where the plain run of a string's text that starts at `at` ends: at the first quote,
 /// backslash or control character, or at the end of the text. Eight bytes are tested at a
-/// time (most of a manifest's bytes are in its strings); a word holding one of them is then
-/// read byte by byte, so the answer is the first one exactly.
+/// time (most of a manifest's bytes are in its strings); in a word holding one of them, the
+/// lowest marked byte is the first one exactly (a borrow only marks bytes above a true one).
 fn plain_run(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -56,8 +56,9 @@ fn plain_run(bytes: &[u8], mut at: usize) -> usize {
         let backslash = zero(word ^ (ONES * u64::from(b'\\')));
         // A byte below 0x20, the same way (exact for any bound up to 0x80).
         let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-        if quote | backslash | control != 0 {
-            break;
+        let marked = quote | backslash | control;
+        if marked != 0 {
+            return at + (marked.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }

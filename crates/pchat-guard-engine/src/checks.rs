@@ -1,11 +1,12 @@
 //! Structural checks beyond the schema: duplicate keys, duplicate ids, dangling references.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
 
 use crate::report::Code;
 use crate::schema::{RefField, Step, did_you_mean};
 use crate::source::Span;
-use crate::value::{Node, Value, push_pointer};
+use crate::value::{Node, Text, Value, push_pointer, same_key};
 
 /// A structural problem, located by pointer and span.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,17 +39,21 @@ pub fn duplicate_keys(root: &Node) -> Vec<Problem> {
         path.extend(token);
         match &node.value {
             Value::Object(entries) => {
-                let mut seen: HashMap<&str, Span> = HashMap::default();
+                let mut seen: HashMap<Text<'_>, Span> = HashMap::default();
                 for (i, entry) in entries.iter().enumerate() {
                     // Small objects (nearly all) are searched; large ones hashed.
                     let first = if entries.len() <= 16 {
                         entries
                             .get(..i)
-                            .and_then(|before| before.iter().find(|e| e.key == entry.key))
+                            .and_then(|before| {
+                                before.iter().find(|e| {
+                                    Arc::ptr_eq(&e.key, &entry.key) || same_key(&e.key, &entry.key)
+                                })
+                            })
                             .map(|e| e.key_span)
                     } else {
-                        let first = seen.get(&*entry.key).copied();
-                        seen.entry(&entry.key).or_insert(entry.key_span);
+                        let first = seen.get(&Text(&entry.key)).copied();
+                        seen.entry(Text(&entry.key)).or_insert(entry.key_span);
                         first
                     };
                     if let Some(first) = first {
@@ -97,14 +102,14 @@ fn pointer_of(path: &[Token<'_>]) -> String {
 }
 
 /// The ids of each collection, mapped to the position of their first item.
-pub type IdIndex<'a> = HashMap<&'a str, HashMap<&'a str, usize>>;
+pub type IdIndex<'a> = HashMap<Text<'a>, HashMap<Text<'a>, usize>>;
 
 /// Indexes the ids of every collection and reports ids used twice in one collection.
 pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>, Vec<Problem>) {
     let mut index: IdIndex<'a> = HashMap::default();
     let mut out = Vec::new();
     for collection in collections {
-        let ids = index.entry(collection.as_str()).or_default();
+        let ids = index.entry(Text(collection)).or_default();
         let Some(Value::Array(items)) = root.get(collection).map(|e| &e.value.value) else {
             continue;
         };
@@ -115,7 +120,7 @@ pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>,
             let Some(id) = id_entry.value.as_str() else {
                 continue;
             };
-            if let Some(first) = ids.get(id) {
+            if let Some(first) = ids.get(&Text(id)) {
                 // Pointers are written only for a problem: one per id was 4% of a check.
                 let first = format!("/{collection}/{first}/id");
                 out.push(Problem {
@@ -130,7 +135,7 @@ pub fn index_ids<'a>(root: &'a Node, collections: &'a [String]) -> (IdIndex<'a>,
                     related: root.lookup(&first).map(|(n, _)| n.span),
                 });
             } else {
-                ids.insert(id, i);
+                ids.insert(Text(id), i);
             }
         }
     }
@@ -142,15 +147,15 @@ pub fn dangling_refs(root: &Node, refs: &[RefField], ids: &IdIndex<'_>) -> Vec<P
     let mut out = Vec::new();
     for field in refs {
         let empty = HashMap::default();
-        let known = ids.get(field.collection.as_str()).unwrap_or(&empty);
+        let known = ids.get(&Text(&field.collection)).unwrap_or(&empty);
         for (followed, node) in follow(root, &field.path) {
             let Some(target) = node.as_str() else {
                 continue;
             };
-            if known.contains_key(target) {
+            if known.contains_key(&Text(target)) {
                 continue;
             }
-            let mut names: Vec<&str> = known.keys().copied().collect();
+            let mut names: Vec<&str> = known.keys().map(|t| t.0).collect();
             names.sort_unstable();
             let help = match did_you_mean(target, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),

@@ -16,7 +16,7 @@ use crate::ir::{
 };
 use crate::report::Finding;
 use crate::source::LineIndex;
-use crate::value::{Node, Value, push_pointer};
+use crate::value::{Node, Text, Value, push_pointer, same_key};
 
 /// A runtime value.
 #[derive(Debug, Clone)]
@@ -38,12 +38,51 @@ pub enum Val<'a> {
 }
 
 /// A key of an index: the scalar values a join can match on. Strings of the manifest and of the
-/// rules are borrowed; only computed ones are copied.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// rules are borrowed; only computed ones are copied. Strings compare by [`same_key`], not
+/// `memcmp` (see [`Text`]).
+#[derive(Debug, Clone, Eq)]
 enum Key<'a> {
     Str(Cow<'a, str>),
     Int(i64),
     Bool(bool),
+}
+
+impl PartialEq for Key<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Key::Str(a), Key::Str(b)) => same_key(a, b),
+            (Key::Int(a), Key::Int(b)) => a == b,
+            (Key::Bool(a), Key::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl std::hash::Hash for Key<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Key::Str(s) => s.hash(state),
+            Key::Int(i) => i.hash(state),
+            Key::Bool(b) => b.hash(state),
+        }
+    }
+}
+
+/// A key path of a join as the key of the index cache: its fields compared by [`same_key`].
+#[derive(Debug, Clone, Copy, Eq)]
+struct KeyPath<'a>(&'a [String]);
+
+impl PartialEq for KeyPath<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(other.0).all(|(a, b)| same_key(a, b))
+    }
+}
+
+impl std::hash::Hash for KeyPath<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
 }
 
 /// The items of a list value, read in place: a list of the manifest is not copied.
@@ -264,7 +303,7 @@ fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
         return a.is_none() && b.is_none();
     }
     if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
-        return x == y;
+        return same_key(x, y);
     }
     if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
         return x == y;
@@ -330,9 +369,9 @@ pub struct Evaluator<'a> {
     /// By rule, in the order the rules ran; `current` is the one running.
     coverage: Vec<(&'a str, RuleCoverage)>,
     current: usize,
-    ids: HashMap<String, Rc<HashMap<&'a str, &'a Node>>>,
+    ids: HashMap<Text<'a>, Rc<HashMap<Text<'a>, &'a Node>>>,
     /// By collection, then by key path.
-    indexes: HashMap<String, HashMap<Vec<String>, Rc<Index<'a>>>>,
+    indexes: HashMap<Text<'a>, HashMap<KeyPath<'a>, Rc<Index<'a>>>>,
     pointers: Option<HashMap<usize, String>>,
     /// Set when a lookup met a dangling reference; the binding being evaluated is dropped.
     dangling: bool,
@@ -615,8 +654,8 @@ impl<'a> Evaluator<'a> {
             .unwrap_or_default()
     }
 
-    fn ids(&mut self, collection: &str) -> Rc<HashMap<&'a str, &'a Node>> {
-        if let Some(ids) = self.ids.get(collection) {
+    fn ids(&mut self, collection: &'a str) -> Rc<HashMap<Text<'a>, &'a Node>> {
+        if let Some(ids) = self.ids.get(&Text(collection)) {
             return Rc::clone(ids);
         }
         let mut map = HashMap::default();
@@ -625,19 +664,19 @@ impl<'a> Evaluator<'a> {
             if let Val::Node(node) = item
                 && let Some(id) = node.get("id").and_then(|e| e.value.as_str())
             {
-                map.entry(id).or_insert(node);
+                map.entry(Text(id)).or_insert(node);
             }
         }
         let map = Rc::new(map);
-        self.ids.insert(collection.to_string(), Rc::clone(&map));
+        self.ids.insert(Text(collection), Rc::clone(&map));
         map
     }
 
-    fn index(&mut self, collection: &str, path: &[String]) -> Rc<Index<'a>> {
+    fn index(&mut self, collection: &'a str, path: &'a [String]) -> Rc<Index<'a>> {
         if let Some(index) = self
             .indexes
-            .get(collection)
-            .and_then(|by_path| by_path.get(path))
+            .get(&Text(collection))
+            .and_then(|by_path| by_path.get(&KeyPath(path)))
         {
             return Rc::clone(index);
         }
@@ -669,9 +708,9 @@ impl<'a> Evaluator<'a> {
                 .collect(),
         );
         self.indexes
-            .entry(collection.to_string())
+            .entry(Text(collection))
             .or_default()
-            .insert(path.to_vec(), Rc::clone(&map));
+            .insert(KeyPath(path), Rc::clone(&map));
         map
     }
 
@@ -736,7 +775,7 @@ impl<'a> Evaluator<'a> {
                 }
                 let found = key
                     .as_str()
-                    .and_then(|id| self.ids(collection).get(id).copied());
+                    .and_then(|id| self.ids(collection).get(&Text(id)).copied());
                 match found {
                     Some(node) => Val::Node(node),
                     None => {

@@ -12,7 +12,7 @@ use jsonschema::json::{Array, Json, Node as JsonNode, NodeIdentity, Object, cmp}
 use rustc_hash::FxHashMap;
 use serde_json::Value as Json_;
 
-use crate::value::{Entry, Node, Value};
+use crate::value::{Entry, Node, Text, Value, same_key};
 
 /// The manifest tree (`&Node`) as a representation jsonschema validates.
 pub struct Tree;
@@ -151,7 +151,9 @@ impl<'a> Members<'a> {
     /// by the passes over all members, not by lookups (`get` takes the last one anyway).
     fn repeats(&self) -> bool {
         let entries = self.entries;
-        let same = |a: &Entry, b: &Entry| std::sync::Arc::ptr_eq(&a.key, &b.key) || a.key == b.key;
+        let same = |a: &Entry, b: &Entry| {
+            std::sync::Arc::ptr_eq(&a.key, &b.key) || same_key(&a.key, &b.key)
+        };
         if entries.len() <= 16 {
             entries.iter().enumerate().any(|(i, e)| {
                 entries
@@ -160,23 +162,23 @@ impl<'a> Members<'a> {
             })
         } else {
             let mut seen = rustc_hash::FxHashSet::default();
-            !entries.iter().all(|e| seen.insert(&*e.key))
+            !entries.iter().all(|e| seen.insert(Text(&e.key)))
         }
     }
 
     /// Per entry, the index of the entry whose value counts when the entry is the key's first
     /// (the key's last entry), else none.
     fn firsts(&self) -> Vec<Option<usize>> {
-        let mut last: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut last: FxHashMap<Text<'_>, usize> = FxHashMap::default();
         for (i, e) in self.entries.iter().enumerate() {
-            last.insert(&e.key, i);
+            last.insert(Text(&e.key), i);
         }
         let mut seen = rustc_hash::FxHashSet::default();
         self.entries
             .iter()
             .map(|e| {
-                seen.insert(&*e.key)
-                    .then(|| last.get(&*e.key).copied())
+                seen.insert(Text(&e.key))
+                    .then(|| last.get(&Text(&e.key)).copied())
                     .flatten()
             })
             .collect()

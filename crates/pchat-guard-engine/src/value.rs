@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
-
 use crate::source::Span;
 
 /// An object key. The same few keys stand in every item of a collection, so a parse shares one
@@ -11,10 +9,17 @@ use crate::source::Span;
 /// and an allocation and a free per key.
 pub type Key = Arc<str>;
 
-/// The keys of one parse, each allocated once.
+/// The keys of one parse, each allocated once. Looked up by [`same_key`] rather than `==`
+/// (every key of the manifest passes through here; see [`Text`]).
 #[derive(Debug, Default)]
 pub struct Keys {
-    known: FxHashSet<Key>,
+    known: hashbrown::HashTable<Key>,
+}
+
+/// The hash of a key in [`Keys`].
+fn key_hash(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
 }
 
 impl Keys {
@@ -24,12 +29,14 @@ impl Keys {
 
     /// The shared key equal to `key`.
     pub fn get(&mut self, key: &str) -> Key {
-        if let Some(known) = self.known.get(key) {
+        let hash = key_hash(key);
+        if let Some(known) = self.known.find(hash, |known| same_key(known, key)) {
             return Arc::clone(known);
         }
         let key: Key = Arc::from(key);
         if self.known.len() < Self::MAX_SHARED {
-            self.known.insert(Arc::clone(&key));
+            self.known
+                .insert_unique(hash, Arc::clone(&key), |known| key_hash(known));
         }
         key
     }
@@ -201,6 +208,26 @@ impl Lookups<'_> {
     const SCAN_UP_TO: usize = 32;
 }
 
+/// A borrowed string as the key of the engine's hash maps (ids, key paths, object keys), equal
+/// by [`same_key`]: `==` on strings calls `memcmp`, which in the WebAssembly module compares byte
+/// by byte, and these maps compare ids by the tens of thousands in a large manifest.
+#[derive(Debug, Clone, Copy, Eq)]
+pub struct Text<'a>(pub &'a str);
+
+impl PartialEq for Text<'_> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        same_key(self.0, other.0)
+    }
+}
+
+impl std::hash::Hash for Text<'_> {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
 /// Escapes one reference token of a JSON pointer (`~` as `~0`, `/` as `~1`).
 pub fn escape_token(token: &str) -> String {
     if token.contains(['~', '/']) {
@@ -229,9 +256,10 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
 }
 
 /// Whether two keys are equal. Keys are short: compared here eight bytes at a time, inline,
-/// rather than through a call to `memcmp` (in the WebAssembly module a function of its own).
+/// rather than through a call to `memcmp` (in the WebAssembly module a function of its own,
+/// which compares byte by byte).
 #[inline]
-fn same_key(a: &str, b: &str) -> bool {
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -349,5 +377,40 @@ mod tests {
                 assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn texts_and_the_key_table_find_what_strings_would() {
+        use std::hash::BuildHasher;
+        let hash = |t: &Text<'_>| rustc_hash::FxBuildHasher.hash_one(t);
+        let words = [
+            "",
+            "id",
+            "di",
+            "pools",
+            "poolz",
+            "sql_instances",
+            "sql_instance",
+        ];
+        let mut ids = rustc_hash::FxHashMap::default();
+        let mut keys = Keys::default();
+        for (i, w) in words.iter().enumerate() {
+            ids.insert(Text(w), i);
+            keys.get(w);
+        }
+        for a in words {
+            for b in words {
+                assert_eq!(Text(a) == Text(b), a == b, "{a:?} {b:?}");
+                if a == b {
+                    assert_eq!(hash(&Text(a)), hash(&Text(b)));
+                }
+            }
+            // Built from another allocation, so found by content, not by address.
+            let copy = String::from(a);
+            assert_eq!(ids.get(&Text(&copy)).map(|&i| words[i]), Some(a));
+            assert!(Arc::ptr_eq(&keys.get(&copy), &keys.get(a)));
+        }
+        assert_eq!(keys.known.len(), words.len());
+        assert_eq!(ids.get(&Text("pool")), None);
     }
 }

@@ -1,7 +1,8 @@
-//! `bench-inproc [--fuel] FILE...` (built with `--features bench`): in-process figures for each manifest,
-//! as one JSON line each: pchat-guard's module in the wasmtime host (instantiate from the warm
-//! cache, first check on a fresh instance, warm check) and Regorus' interpreter in process on the
-//! same manifest with `bench/pchat.rego` (input set and `data.pchat.deny` evaluated).
+//! `bench-inproc [--fuel] FILE...` (built with `--features bench`): in-process figures for each
+//! manifest, as one JSON line each: pchat-guard's module in the wasmtime host (instantiate from
+//! the warm cache, first check on a fresh instance, warm check) and Regorus' interpreter in
+//! process on the same manifest with `bench/pchat.rego` (input set and `data.pchat.deny`
+//! evaluated). With `--fuel`, only the fuel of each manifest's check (see `fuel_only`).
 //!
 //! The warm check is timed twice: with the whole request as JSON through `pcg_check`, the module
 //! hashing the text (what a host without SHA instructions does: the JS and browser hosts), and as
